@@ -1,0 +1,122 @@
+"""The `uiray` command. Each subcommand is a thin shell over a library function that jobs/ calls too.
+
+Only commands that work are registered; later stages add theirs here when they land.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from uiray.config import ConfigError, GenerateConfig, load_config, save_config
+from uiray.models import KNOWN_MODELS, ModelError, is_prepared, known_model_dir, prepare_model
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    cfg = load_config(GenerateConfig, args.config, args.overrides)
+    from uiray.generation import UIGenerator
+
+    print(f"[uiray] loading {cfg.model.name} in vLLM...", file=sys.stderr, flush=True)
+    generator = UIGenerator(cfg)
+    started = time.time()
+    [page] = generator.generate([args.prompt], cfg.sampling)
+    seconds = time.time() - started
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, out.parent, name=f"{out.name}.config.yaml")
+    summary = {
+        "output": str(out),
+        "model": generator.model_path,
+        "html_source": page["html_source"],
+        "finish_reason": page["finish_reason"],
+        "completion_tokens": page["completion_tokens"],
+        "tokens_per_s": round(page["completion_tokens"] / max(seconds, 1e-6), 1),
+        "load_s": round(generator.load_seconds, 1),
+    }
+    if page["html"] is None:
+        # Keep what the model said: a reply without a page is still evidence worth reading.
+        raw = out.with_name(out.name + ".reply.md")
+        raw.write_text(page["reply"])
+        print(f"[uiray] the reply holds no HTML page; raw reply written to {raw}", file=sys.stderr)
+        summary["output"] = str(raw)
+        print(json.dumps(summary) if args.json else f"no page; reply in {raw}")
+        return 1
+    out.write_text(page["html"])
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(
+            f"wrote {out} ({len(page['html'])} chars, {page['completion_tokens']} tokens, "
+            f"{summary['tokens_per_s']} tok/s, found in {page['html_source']}, "
+            f"finish={page['finish_reason']})"
+        )
+    return 0
+
+
+def cmd_model_prepare(args: argparse.Namespace) -> int:
+    for name in args.names or list(KNOWN_MODELS):
+        print(prepare_model(name, force=args.force))
+    return 0
+
+
+def cmd_model_list(args: argparse.Namespace) -> int:
+    for model in KNOWN_MODELS.values():
+        path = known_model_dir(model.name)
+        state = f"prepared at {path}" if is_prepared(path) else "not prepared (uiray model prepare)"
+        print(f"{model.name}\n  {model.description}\n  source: {model.source}\n  {state}")
+    print("Any Hugging Face id or local checkpoint directory also works as `model.name`.")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from uiray.doctor import run_checks
+
+    return run_checks()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="uiray", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    gen = sub.add_parser("generate", help="generate one HTML page from a prompt with vLLM")
+    gen.add_argument("prompt", help="what the page should be, e.g. 'a pomodoro timer'")
+    gen.add_argument("-o", "--output", default="outputs/generate/page.html", help="HTML file to write")
+    gen.add_argument("--config", help="YAML config (default: built-in defaults; see configs/generate.yaml)")
+    gen.add_argument("--json", action="store_true", help="print a JSON summary")
+    gen.add_argument("overrides", nargs="*", help="dotted overrides, e.g. sampling.temperature=0.2")
+    gen.set_defaults(func=cmd_generate)
+
+    model = sub.add_parser("model", help="prepare and list base models")
+    model_sub = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")
+    prep = model_sub.add_parser("prepare", help="build known models into the cache and print their paths")
+    prep.add_argument("names", nargs="*", help="models to prepare (default: all known)")
+    prep.add_argument("--force", action="store_true", help="rebuild even if prepared")
+    prep.set_defaults(func=cmd_model_prepare)
+    model_sub.add_parser("list", help="show known models and their state").set_defaults(func=cmd_model_list)
+
+    sub.add_parser("doctor", help="check the environment and say what to fix").set_defaults(func=cmd_doctor)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    # Overrides may come after options (`generate "a timer" -o t.html sampling.n=2`), which argparse
+    # leaves unparsed: accept those leftovers that look like key=value, reject anything else.
+    args, leftovers = parser.parse_known_args(argv)
+    unknown = [x for x in leftovers if x.startswith("-") or "=" not in x or not hasattr(args, "overrides")]
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if leftovers:
+        args.overrides = [*args.overrides, *leftovers]
+    try:
+        return args.func(args)
+    except (ConfigError, ModelError) as e:
+        print(f"uiray: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

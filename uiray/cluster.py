@@ -1,0 +1,37 @@
+"""Connect to Ray: the cluster in RAY_ADDRESS (set for `ray job submit` drivers), else a local one.
+
+The local cluster is sized for the machine, caps the object store (Ray's default takes 30% of RAM,
+which starves training on a 24 GiB box), and binds the dashboard to 127.0.0.1 only. Ray 2.60 turns
+token authentication on for clusters it starts (token in ~/.ray/auth_token); we keep it on: an open
+dashboard/job API is remote code execution for anyone who can reach the port.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from uiray.config import RayConfig
+
+GIB = 1024**3
+
+
+def init_ray(cfg: RayConfig | None = None, **init_kwargs: Any):
+    """Start or join a Ray cluster once per process; returns ray.init's context (or None if joined before)."""
+    import ray
+
+    if ray.is_initialized():
+        return None
+    cfg = cfg or RayConfig()
+    address = cfg.address or os.environ.get("RAY_ADDRESS")
+    # Drivers must speak token auth to clusters that require it (Ray's client side defaults to off).
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
+    if address:
+        return ray.init(address=address, log_to_driver=True, **init_kwargs)
+    return ray.init(
+        num_cpus=cfg.num_cpus or os.cpu_count(),
+        object_store_memory=int(cfg.object_store_gib * GIB),
+        include_dashboard=True,
+        dashboard_host="127.0.0.1",
+        **init_kwargs,
+    )

@@ -1,0 +1,296 @@
+"""Stage configs: pydantic models, YAML files and dotted command-line overrides.
+
+Every field has a one-line docstring (it becomes the field's description) and a validated range, so a
+typo'd key or an out-of-range value fails when the config is loaded, with the field's dotted name in
+the message. This module imports no torch, vllm or ray: configs are read on the head node and in tests.
+
+    cfg = load_config(SFTConfig, "configs/sft.yaml", ["train.lr=2e-5"])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+DEFAULT_MODEL = "smollm2-135m-instruct"
+
+UI_SYSTEM_PROMPT = (
+    "You are an expert front-end developer. Answer with one complete, self-contained HTML file "
+    "(inline CSS and JavaScript) in a single ```html code block. The page must work when opened "
+    "directly in a browser."
+)
+
+
+class Strict(BaseModel):
+    """Base for every config section: unknown keys are errors, docstrings become descriptions."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, validate_assignment=True)
+
+
+class ModelConfig(Strict):
+    name: str = DEFAULT_MODEL
+    """Hugging Face id, local checkpoint directory, or a known name from `uiray model list`."""
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "bfloat16"
+    """Weights dtype for training and inference."""
+    trust_remote_code: bool = False
+    """Allow model code from the checkpoint directory (needed by a few architectures)."""
+
+
+class EngineConfig(Strict):
+    """vLLM engine settings (the same engine runs `uiray generate`, rollouts and serving)."""
+
+    max_model_len: int = Field(4096, ge=128, le=262144)
+    """Longest prompt + completion in tokens."""
+    enforce_eager: bool = True
+    """Skip torch.compile / CUDA graphs: starts in seconds instead of minutes, decodes a bit slower."""
+    in_process: bool = True
+    """Run the engine inside this process (no engine-core subprocess); set False for throughput serving."""
+    kv_cache_gib: float = Field(2.0, gt=0, le=1024)
+    """KV-cache size on CPU (VLLM_CPU_KVCACHE_SPACE); ignored on GPU."""
+    gpu_memory_utilization: float = Field(0.85, gt=0, le=1)
+    """Fraction of GPU memory vLLM may take; ignored on CPU."""
+    tensor_parallel_size: int = Field(1, ge=1, le=64)
+    """GPUs per engine."""
+    seed: int = Field(0, ge=0)
+    """Engine seed (sampling is reproducible for a given seed)."""
+
+
+class SamplingConfig(Strict):
+    temperature: float = Field(0.7, ge=0, le=5)
+    """0 is greedy."""
+    top_p: float = Field(0.95, gt=0, le=1)
+    """Nucleus sampling mass."""
+    max_tokens: int = Field(2048, ge=1, le=262144)
+    """Most tokens generated per completion."""
+    repetition_penalty: float = Field(1.05, gt=0, le=3)
+    """Penalty on repeated tokens (small models loop without it)."""
+    n: int = Field(1, ge=1, le=256)
+    """Completions per prompt."""
+    seed: int | None = Field(0, ge=0)
+    """Per-request seed; None draws a fresh one."""
+
+
+class GenerateConfig(Strict):
+    """`uiray generate`: one prompt in, one HTML page out."""
+
+    model: ModelConfig = ModelConfig()
+    """Model to generate with."""
+    engine: EngineConfig = EngineConfig()
+    """vLLM engine settings."""
+    sampling: SamplingConfig = SamplingConfig()
+    """Sampling settings."""
+    system_prompt: str = UI_SYSTEM_PROMPT
+    """System message sent before the user's prompt ('' sends none)."""
+    response_prefix: str = '```html\n<!DOCTYPE html>\n<html lang="en">\n'
+    """Start of the assistant's reply, which the model continues; steers small base models into HTML.
+    '' lets the model begin freely (what trained models and RL rollouts use)."""
+
+
+class RayConfig(Strict):
+    address: str | None = None
+    """Cluster to join ('auto', 'ray://…' or host:port); None uses RAY_ADDRESS or starts a local cluster."""
+    num_cpus: int | None = Field(None, ge=1)
+    """CPUs of the local cluster; None means all of this machine's."""
+    object_store_gib: float = Field(2.0, gt=0, le=4096)
+    """Object store cap of the local cluster (GiB)."""
+
+
+class WandbConfig(Strict):
+    mode: Literal["offline", "online", "disabled"] = "offline"
+    """offline writes runs under output_dir/wandb for a later `wandb sync`."""
+    project: str = "uiray"
+    """wandb project name."""
+
+
+class DedupConfig(Strict):
+    shingle_chars: int = Field(5, ge=1, le=64)
+    """Character shingle size for MinHash (FrontCoder: 5)."""
+    num_perm: int = Field(128, ge=16, le=1024)
+    """MinHash permutations (FrontCoder: 128)."""
+    threshold: float = Field(0.8, gt=0, lt=1)
+    """Jaccard similarity at or above which two documents are near-duplicates."""
+
+
+class DataConfig(Strict):
+    """`uiray data`: raw corpus to SFT / DPO / RL sets."""
+
+    inputs: list[str] = ["embedded"]
+    """jsonl/parquet files or directories (any fsspec URL); 'embedded' is the built-in corpus."""
+    output_dir: str = "outputs/data"
+    """Where sft/, dpo/, rl/, quarantine/ and stats.json are written."""
+    model: ModelConfig = ModelConfig()
+    """Model whose tokenizer measures lengths."""
+    min_tokens: int = Field(64, ge=1)
+    """Answers shorter than this are filtered."""
+    max_tokens: int = Field(16384, ge=1)
+    """Answers longer than this are filtered (FrontCoder: 16,384)."""
+    dedup: DedupConfig = DedupConfig()
+    """Exact + MinHash near-duplicate removal."""
+    ray: RayConfig = RayConfig()
+    """Cluster to run on."""
+
+
+class LoraConfig(Strict):
+    enabled: bool = True
+    """False trains all weights."""
+    r: int = Field(16, ge=1, le=4096)
+    """LoRA rank (Dojo SFT: 16; Dojo DPO: 256)."""
+    alpha: float = Field(32, gt=0)
+    """LoRA scaling numerator."""
+    dropout: float = Field(0.05, ge=0, lt=1)
+    """Dropout on the LoRA input."""
+    target_modules: list[str] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    """Module names that get adapters."""
+
+
+class OptimConfig(Strict):
+    lr: float = Field(1e-4, gt=0, le=1)
+    """Peak learning rate."""
+    weight_decay: float = Field(0.0, ge=0, le=1)
+    """AdamW weight decay."""
+    warmup_ratio: float = Field(0.03, ge=0, lt=1)
+    """Fraction of steps with linear warm-up before the cosine decay."""
+    max_grad_norm: float = Field(1.0, gt=0)
+    """Gradient clipping norm."""
+    epochs: int = Field(1, ge=1)
+    """Passes over the training set."""
+    max_steps: int | None = Field(None, ge=1)
+    """Stop after this many optimizer steps (overrides epochs)."""
+    micro_batch_size: int = Field(2, ge=1)
+    """Sequences (or packed rows) per worker per forward pass."""
+    grad_accum: int = Field(1, ge=1)
+    """Micro-batches per optimizer step."""
+    seq_len: int = Field(2048, ge=16)
+    """Training sequence length (packed row length)."""
+
+
+class ScalingConfig(Strict):
+    num_workers: int = Field(2, ge=1)
+    """Ray Train workers."""
+    use_gpu: bool = False
+    """One GPU per worker (NCCL) instead of CPU (gloo)."""
+    strategy: Literal["ddp", "zero2", "zero3", "fsdp2"] = "ddp"
+    """Sharding strategy."""
+    cpu_offload: bool = False
+    """ZeRO optimizer/parameter offload to CPU."""
+
+
+class SFTConfig(Strict):
+    """`uiray sft`: supervised fine-tuning on the data stage's sft/ set."""
+
+    model: ModelConfig = ModelConfig()
+    """Base model."""
+    train_data: str = "outputs/data/sft"
+    """Parquet/jsonl training set."""
+    eval_data: str | None = None
+    """Held-out set; None holds out eval_fraction of train_data."""
+    eval_fraction: float = Field(0.05, ge=0, lt=1)
+    """Share of train_data held out when eval_data is None."""
+    output_dir: str = "outputs/sft"
+    """Checkpoints, metrics, plots and the resolved config."""
+    lora: LoraConfig = LoraConfig()
+    """Adapter settings."""
+    train: OptimConfig = OptimConfig()
+    """Optimisation settings."""
+    scaling: ScalingConfig = ScalingConfig()
+    """Workers and sharding."""
+    packing: bool = True
+    """Pack several samples per row (no cross-sample attention)."""
+    resume: Literal["auto", "never"] = "auto"
+    """auto continues from the newest checkpoint in output_dir."""
+    wandb: WandbConfig = WandbConfig()
+    """Experiment logging."""
+    ray: RayConfig = RayConfig()
+    """Cluster to run on."""
+
+
+class DPOConfig(Strict):
+    """`uiray dpo`: preference optimisation on the data stage's dpo/ pairs."""
+
+    model: ModelConfig = ModelConfig()
+    """Policy initialisation (usually the SFT output)."""
+    train_data: str = "outputs/data/dpo"
+    """Parquet/jsonl pairs with prompt/chosen/rejected."""
+    output_dir: str = "outputs/dpo"
+    """Checkpoints, metrics and the resolved config."""
+    beta: float = Field(0.1, gt=0, le=10)
+    """Strength of the KL anchor to the reference (Dojo: 0.1)."""
+    lora: LoraConfig = LoraConfig(r=256, alpha=512)
+    """Adapter settings (Dojo preset r256 / alpha 512)."""
+    train: OptimConfig = OptimConfig(lr=1e-6)
+    """Optimisation settings (Dojo: lr 1e-6)."""
+    scaling: ScalingConfig = ScalingConfig()
+    """Workers and sharding."""
+    resume: Literal["auto", "never"] = "auto"
+    """auto continues from the newest checkpoint in output_dir."""
+    wandb: WandbConfig = WandbConfig()
+    """Experiment logging."""
+    ray: RayConfig = RayConfig()
+    """Cluster to run on."""
+
+
+Config = TypeVar("Config", bound=BaseModel)
+
+
+class ConfigError(ValueError):
+    """A config file or override is invalid; the message names the field."""
+
+
+def load_config(cls: type[Config], path: str | Path | None = None, overrides: Sequence[str] = ()) -> Config:
+    """Read YAML (optional), apply `a.b.c=value` overrides, validate into `cls`."""
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        source = str(path)
+        try:
+            data = yaml.safe_load(Path(path).read_text()) or {}
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path}: not valid YAML: {e}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: top level must be a mapping of field: value")
+    for item in overrides:
+        _apply_override(data, item)
+    try:
+        return cls.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(_describe(e, cls.__name__, source)) from None
+
+
+def _apply_override(data: dict[str, Any], item: str) -> None:
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override {item!r} must look like section.field=value")
+    *parents, leaf = key.strip().split(".")
+    node = data
+    for part in parents:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"override {item!r}: {part} is not a section")
+        node = child
+    # YAML parsing turns "2e-5" into a float, "true" into a bool, "[a, b]" into a list.
+    node[leaf] = yaml.safe_load(raw) if raw.strip() else ""
+
+
+def _describe(error: ValidationError, name: str, source: str) -> str:
+    lines = [f"invalid {name} ({source}):"]
+    for item in error.errors():
+        field = ".".join(str(p) for p in item["loc"]) or "<root>"
+        message = "unknown field (check the spelling)" if item["type"] == "extra_forbidden" else item["msg"]
+        got = "" if item["type"] == "missing" else f" (got {item['input']!r})"
+        lines.append(f"  {field}: {message}{got}")
+    return "\n".join(lines)
+
+
+def save_config(cfg: BaseModel, output_dir: str | Path, name: str = "config.yaml") -> Path:
+    """Write the resolved config next to a run's outputs, so the run can be repeated exactly."""
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
+    path.write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
+    return path

@@ -1,0 +1,125 @@
+"""Generate UI pages with vLLM: the one generation path for the CLI, rollout actors and serving.
+
+    generator = UIGenerator(GenerateConfig())          # loads the engine once
+    [page] = generator.generate(["a pomodoro timer"])  # chat template, sampling, HTML extraction
+    page["html"]                                       # None when the reply holds no page
+
+vLLM is imported inside UIGenerator, after the environment it reads at import time is set.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TypedDict
+
+from uiray.config import EngineConfig, GenerateConfig, ModelConfig, SamplingConfig
+from uiray.models import resolve_model
+from uiray.reward.extract import extract_html
+
+
+class Generation(TypedDict):
+    """One completion of one prompt (a stable contract: rollouts and serving return the same)."""
+
+    prompt: str
+    reply: str
+    html: str | None
+    html_source: str | None
+    """Where the page was found in the reply (fence, doctype, html, svg, body) or None."""
+    finish_reason: str
+    """'stop' (end of turn) or 'length' (hit max_tokens: the page may be truncated)."""
+    prompt_tokens: int
+    completion_tokens: int
+
+
+def engine_environment(engine: EngineConfig) -> dict[str, str]:
+    """Environment variables vLLM reads when it is imported / when the engine starts."""
+    env = {"VLLM_CPU_KVCACHE_SPACE": f"{max(1, round(engine.kv_cache_gib))}"}
+    if engine.in_process:
+        env["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
+    return env
+
+
+class UIGenerator:
+    """A loaded vLLM engine plus the chat formatting and extraction that turn prompts into pages."""
+
+    def __init__(
+        self,
+        cfg: GenerateConfig | None = None,
+        *,
+        model: ModelConfig | None = None,
+        engine: EngineConfig | None = None,
+    ):
+        cfg = cfg or GenerateConfig()
+        self.model_cfg = model or cfg.model
+        self.engine_cfg = engine or cfg.engine
+        self.system_prompt = cfg.system_prompt
+        self.response_prefix = cfg.response_prefix
+        self.model_path = resolve_model(self.model_cfg.name)
+        for key, value in engine_environment(self.engine_cfg).items():
+            os.environ.setdefault(key, value)
+
+        from vllm import LLM
+
+        started = time.time()
+        e = self.engine_cfg
+        self.llm = LLM(
+            model=self.model_path,
+            dtype=self.model_cfg.dtype,
+            trust_remote_code=self.model_cfg.trust_remote_code,
+            max_model_len=e.max_model_len,
+            enforce_eager=e.enforce_eager,
+            seed=e.seed,
+            tensor_parallel_size=e.tensor_parallel_size,
+            gpu_memory_utilization=e.gpu_memory_utilization,
+            distributed_executor_backend="uni" if e.in_process else None,
+        )
+        self.load_seconds = time.time() - started
+
+    def messages(self, prompt: str) -> list[dict[str, str]]:
+        """The conversation sent for `prompt`; ends with the partial assistant turn when prefixed."""
+        system = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        prefix = [{"role": "assistant", "content": self.response_prefix}] if self.response_prefix else []
+        return [*system, {"role": "user", "content": prompt}, *prefix]
+
+    def generate(
+        self, prompts: list[str], sampling: SamplingConfig | None = None, progress: bool = False
+    ) -> list[Generation]:
+        """Generate sampling.n completions per prompt (returned prompt-major) and extract their pages."""
+        from vllm import SamplingParams
+
+        s = sampling or SamplingConfig()
+        params = SamplingParams(
+            n=s.n,
+            temperature=s.temperature,
+            top_p=s.top_p,
+            max_tokens=s.max_tokens,
+            repetition_penalty=s.repetition_penalty,
+            seed=s.seed,
+        )
+        conversations = [self.messages(p) for p in prompts]
+        prefixed = bool(self.response_prefix)
+        outputs = self.llm.chat(
+            conversations,
+            params,
+            use_tqdm=progress,
+            add_generation_prompt=not prefixed,
+            continue_final_message=prefixed,
+        )
+        results: list[Generation] = []
+        for prompt, output in zip(prompts, outputs, strict=True):
+            for completion in output.outputs:
+                reply = self.response_prefix + completion.text
+                found = extract_html(reply)
+                results.append(
+                    Generation(
+                        prompt=prompt,
+                        reply=reply,
+                        html=found.html if found else None,
+                        html_source=found.source if found else None,
+                        finish_reason=completion.finish_reason or "stop",
+                        prompt_tokens=len(output.prompt_token_ids or []),
+                        completion_tokens=len(completion.token_ids),
+                    )
+                )
+        return results
