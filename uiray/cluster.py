@@ -18,14 +18,17 @@ GIB = 1024**3
 
 def init_ray(cfg: RayConfig | None = None, **init_kwargs: Any):
     """Start or join a Ray cluster once per process; returns ray.init's context (or None if joined before)."""
+    cfg = cfg or RayConfig()
+    address = cfg.address or os.environ.get("RAY_ADDRESS")
+    if address:
+        # A driver joining a `ray start` cluster must speak token auth (Ray's client side defaults to
+        # off). Ray reads this when it is imported, so it is set before the import. A local cluster
+        # started by ray.init below has auth on without it.
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
     import ray
 
     if ray.is_initialized():
         return None
-    cfg = cfg or RayConfig()
-    address = cfg.address or os.environ.get("RAY_ADDRESS")
-    # Drivers must speak token auth to clusters that require it (Ray's client side defaults to off).
-    os.environ.setdefault("RAY_AUTH_MODE", "token")
     if address:
         return ray.init(address=address, log_to_driver=True, **init_kwargs)
     return ray.init(

@@ -9,6 +9,7 @@ the message. This module imports no torch, vllm or ray: configs are read on the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -236,6 +237,21 @@ class DPOConfig(Strict):
 Config = TypeVar("Config", bound=BaseModel)
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that also reads `1e-5` as a float (YAML 1.1 wants `1.0e-5`; everyone writes 1e-5)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
+    list("-+0123456789."),
+)
+
+
+def _parse_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+
+
 class ConfigError(ValueError):
     """A config file or override is invalid; the message names the field."""
 
@@ -247,7 +263,7 @@ def load_config(cls: type[Config], path: str | Path | None = None, overrides: Se
     if path is not None:
         source = str(path)
         try:
-            data = yaml.safe_load(Path(path).read_text()) or {}
+            data = _parse_yaml(Path(path).read_text()) or {}
         except FileNotFoundError:
             raise ConfigError(f"config file not found: {path}") from None
         except yaml.YAMLError as e:
@@ -274,7 +290,7 @@ def _apply_override(data: dict[str, Any], item: str) -> None:
             raise ConfigError(f"override {item!r}: {part} is not a section")
         node = child
     # YAML parsing turns "2e-5" into a float, "true" into a bool, "[a, b]" into a list.
-    node[leaf] = yaml.safe_load(raw) if raw.strip() else ""
+    node[leaf] = _parse_yaml(raw) if raw.strip() else ""
 
 
 def _describe(error: ValidationError, name: str, source: str) -> str:

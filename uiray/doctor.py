@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -78,6 +79,23 @@ def check_models() -> Check:
     return not missing, detail, "uiray model prepare"
 
 
+def check_ray() -> Check:
+    """Start (or, inside a Ray job, join) a cluster and run one task on it."""
+    import ray
+
+    from uiray.cluster import init_ray
+
+    context = init_ray()
+    try:
+        answer = ray.get(ray.remote(lambda: 6 * 7).options(num_cpus=0).remote(), timeout=120)
+        cpus = ray.cluster_resources().get("CPU", 0)
+        where = "joined " + os.environ["RAY_ADDRESS"] if os.environ.get("RAY_ADDRESS") else "local cluster"
+        dashboard = f", dashboard {context.dashboard_url}" if context else ""
+        return answer == 42, f"ray {ray.__version__}: {where}, {cpus:.0f} CPUs{dashboard}", SETUP
+    finally:
+        ray.shutdown()
+
+
 def check_memory() -> Check:
     import psutil
 
@@ -100,6 +118,7 @@ CHECKS: list[tuple[str, Callable[[], Check], bool]] = [
     ("packages", check_packages, True),
     ("chromium", check_chromium, True),
     ("model cache", check_models, True),
+    ("ray", check_ray, True),
     ("memory", check_memory, False),
 ]
 

@@ -1,0 +1,28 @@
+import subprocess
+import sys
+
+from uiray.cli import build_parser, main
+
+
+def test_help_lists_only_working_commands():
+    subparsers = next(a for a in build_parser()._actions if a.dest == "command")
+    assert sorted(subparsers.choices) == ["doctor", "generate", "model"]
+
+
+def test_config_errors_exit_2_and_name_the_field(capsys):
+    assert main(["generate", "a timer", "-o", "x.html", "sampling.temprature=0.2"]) == 2
+    assert "sampling.temprature: unknown field" in capsys.readouterr().err
+
+
+def test_stray_arguments_are_rejected():
+    out = subprocess.run(
+        [sys.executable, "-m", "uiray.cli", "generate", "a timer", "--bogus"], capture_output=True, text=True
+    )
+    assert out.returncode == 2
+    assert "unrecognized arguments: --bogus" in out.stderr
+
+
+def test_model_list_names_the_default_model():
+    out = subprocess.run([sys.executable, "-m", "uiray.cli", "model", "list"], capture_output=True, text=True)
+    assert out.returncode == 0
+    assert "smollm2-135m-instruct" in out.stdout
