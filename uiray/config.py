@@ -91,6 +91,33 @@ class GenerateConfig(Strict):
     '' lets the model begin freely (what trained models and RL rollouts use)."""
 
 
+class RenderConfig(Strict):
+    """Chromium render sandbox: every step of a hostile page is bounded in time and memory."""
+
+    pages: int = Field(2, ge=1, le=64)
+    """Pages rendered concurrently per browser (each in its own context and renderer process)."""
+    viewport_width: int = Field(1280, ge=64, le=7680)
+    """Viewport width in CSS pixels."""
+    viewport_height: int = Field(800, ge=64, le=4320)
+    """Viewport height in CSS pixels."""
+    max_page_height: int = Field(4000, ge=64, le=32768)
+    """Full-page screenshots are cut at this height (a 10 MB DOM is not a 10 MB PNG)."""
+    load_timeout_s: float = Field(5.0, gt=0, le=120)
+    """Time for the page to load (scripts included) before the render fails."""
+    settle_ms: int = Field(50, ge=0, le=10000)
+    """Wait after load so that load handlers and CDN scripts (Tailwind) finish styling."""
+    step_timeout_s: float = Field(3.0, gt=0, le=120)
+    """Bound on every other step (DOM statistics, screenshot, one probe action)."""
+    render_timeout_s: float = Field(15.0, gt=0, le=600)
+    """Bound on one whole render; past it the page's renderer is killed and the render fails."""
+    js_heap_mb: int = Field(256, ge=16, le=16384)
+    """V8 heap limit per renderer; allocation bombs crash their own renderer only."""
+    renderer_memory_mb: int = Field(1024, ge=64, le=65536)
+    """Resident memory above which a renderer process is killed (catches non-heap bombs)."""
+    screenshot: bool = True
+    """Take a full-page PNG screenshot."""
+
+
 class RayConfig(Strict):
     address: str | None = None
     """Cluster to join ('auto', 'ray://…' or host:port); None uses RAY_ADDRESS or starts a local cluster."""

@@ -1,0 +1,1 @@
+"""Render untrusted generated pages in a sandboxed Chromium and look at them."""

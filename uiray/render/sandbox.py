@@ -1,0 +1,345 @@
+"""A pool of sandboxed Chromium pages that renders untrusted generated HTML.
+
+Generated pages are hostile until proven otherwise. Each render is a real navigation to a fake origin
+(http://render.uiray.invalid) whose response we fulfil from memory, so every page gets a fresh window
+and an HTTP Content-Security-Policy header it cannot strip. Four walls keep it in:
+
+  1. CSP: no connections, frames, objects, form posts or remote scripts (bar the local CDN shim);
+  2. a route on every request: only the page itself and CDN-shim files are answered, the rest is
+     aborted and reported as blocked;
+  3. a black-hole proxy for the whole browser (loopback included), for whatever slips past 1 and 2
+     (sendBeacon, prefetch, WebSockets, navigations): nothing can reach this machine's services;
+  4. bounds: every step has a timeout, the V8 heap is capped, and a watchdog kills renderer processes
+     above a memory limit. A page that times out or crashes is reported as failed and its context is
+     thrown away; the pool replaces it and carries on.
+
+Each slot is its own browser context (own renderer process), reused across renders; a new context
+costs ~150 ms, a navigation in a warm one a few ms.
+
+    async with RenderPool(RenderConfig()) as pool:
+        result = await pool.render("<!DOCTYPE html><h1>hi</h1>")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import time
+from dataclasses import dataclass, field
+from typing import TypedDict
+
+from uiray.config import RenderConfig
+
+ORIGIN = "http://render.uiray.invalid"
+CDN_HOSTS = ("https://cdn.tailwindcss.com", "https://unpkg.com", "https://cdn.jsdelivr.net",
+             "https://cdnjs.cloudflare.com")  # fmt: skip
+BLACK_HOLE_PROXY = "http://127.0.0.1:9"  # the discard port: connections are refused at once
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # we run as root in containers; isolation comes from the walls above
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--block-new-web-contents",
+    "--dns-prefetch-disable",
+    f"--proxy-server={BLACK_HOLE_PROXY}",
+    "--proxy-bypass-list=<-loopback>",  # do NOT bypass the proxy for loopback
+]
+_CDN = " ".join(CDN_HOSTS)
+CSP = "; ".join([
+    "default-src 'none'",
+    f"script-src 'unsafe-inline' 'unsafe-eval' blob: {_CDN}",
+    f"style-src 'unsafe-inline' {_CDN}",
+    f"font-src data: {_CDN}",
+    "img-src data: blob:",
+    "media-src data: blob:",
+    "connect-src 'none'",
+    "frame-src 'none'",
+    "worker-src 'none'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+])  # fmt: skip
+
+# Runs before any page script in every document: dialogs and popups become no-ops (a modal alert
+# would stall the page), and CSP violations are recorded so blocked requests can be reported.
+_INIT_SCRIPT = """(() => {
+  const blocked = [];
+  Object.defineProperty(window, '__uirayBlocked', {value: blocked});
+  document.addEventListener('securitypolicyviolation',
+    e => blocked.push(String(e.blockedURI || e.violatedDirective).slice(0, 300)), true);
+  window.alert = () => {}; window.confirm = () => false; window.prompt = () => null;
+  window.print = () => {}; window.open = () => null;
+})();"""
+
+_DOM_STATS = """() => {
+  const root = document.documentElement;
+  const all = document.getElementsByTagName('*');
+  let depth = 0;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT);
+  for (let n = walker.currentNode, seen = 0; n && seen < 50000; n = walker.nextNode(), seen++) {
+    let d = 0; for (let p = n; p && d < 1000; p = p.parentElement) d++;
+    if (d > depth) depth = d;
+  }
+  return {
+    elements: all.length,
+    max_depth: depth,
+    text_chars: (document.body ? document.body.textContent : '').trim().length,
+    interactive: document.querySelectorAll(
+      'button, a[href], input, select, textarea, [onclick], [role=button], canvas').length,
+    images: document.images.length,
+    scripts: document.scripts.length,
+    width: root ? root.scrollWidth : 0,
+    height: root ? root.scrollHeight : 0,
+    title: document.title.slice(0, 200),
+  };
+}"""
+
+
+class DomStats(TypedDict):
+    elements: int
+    max_depth: int
+    text_chars: int
+    interactive: int
+    images: int
+    scripts: int
+    width: int
+    height: int
+    title: str
+
+
+class RenderResult(TypedDict):
+    ok: bool
+    error: str | None
+    """Why the render failed: 'timeout: load', 'crashed', 'killed: memory', ... (None when ok)."""
+    screenshot: bytes | None
+    """Full-page PNG, cut at max_page_height."""
+    console_errors: list[str]
+    page_errors: list[str]
+    """Uncaught exceptions thrown by the page."""
+    blocked_requests: list[str]
+    """URLs the page tried to reach (CSP violations and aborted requests)."""
+    dom: DomStats | None
+    timings: dict[str, float]
+    """Milliseconds per step: load, settle, dom, screenshot, total."""
+
+
+@dataclass
+class _Slot:
+    context: object
+    page: object = None
+    html: str = ""
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    crashed: bool = False
+    step: str = "render"
+    """The step in progress, named in the failure reason."""
+
+    def reset(self, html: str) -> None:
+        self.html, self.crashed, self.step = html, False, "render"
+        self.console_errors, self.page_errors, self.blocked = [], [], []
+
+
+class RenderPool:
+    """Long-lived Chromium with `cfg.pages` sandboxed page slots. Use from one asyncio loop."""
+
+    def __init__(self, cfg: RenderConfig | None = None, cdn=None):
+        self.cfg = cfg or RenderConfig()
+        self.cdn = cdn  # optional CdnShim: url -> (content type, bytes) for known CDN files
+        self.replaced = 0  # slots thrown away after a failed render
+        self.killed = 0  # renderers killed by the memory watchdog
+        self._pw = self._browser = self._watchdog = None
+        self._slots: asyncio.Queue[_Slot] = asyncio.Queue()
+        self._browser_lock = asyncio.Lock()
+        self._navigations = 0
+
+    async def __aenter__(self) -> RenderPool:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        from playwright.async_api import async_playwright
+
+        self._pw = await async_playwright().start()
+        await self._launch()
+        for _ in range(self.cfg.pages):
+            self._slots.put_nowait(await self._new_slot())
+        self._watchdog = asyncio.create_task(self._watch_memory())
+
+    async def close(self) -> None:
+        if self._watchdog:
+            self._watchdog.cancel()
+        if self._browser:
+            await self._browser.close()
+        if self._pw:
+            await self._pw.stop()
+        self._pw = self._browser = self._watchdog = None
+
+    async def render(self, html: str, screenshot: bool | None = None) -> RenderResult:
+        """Render `html`; never raises for anything the page does and never takes longer than the bound."""
+        slot = await self._slots.get()
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        try:
+            dom, shot = await asyncio.wait_for(
+                self._render(slot, html, self.cfg.screenshot if screenshot is None else screenshot, timings),
+                self.cfg.render_timeout_s,
+            )
+            error = "crashed" if slot.crashed else None
+        except Exception as e:  # timeouts, crashes, killed renderers: the page failed, not the pool
+            dom, shot, error = None, None, _reason(e, slot)
+        if error is not None:
+            slot = await self._replace(slot)
+        self._slots.put_nowait(slot)
+        timings["total"] = round((time.perf_counter() - started) * 1000, 1)
+        return RenderResult(
+            ok=error is None,
+            error=error,
+            screenshot=shot,
+            console_errors=slot.console_errors[:50],
+            page_errors=slot.page_errors[:50],
+            blocked_requests=slot.blocked[:100],
+            dom=dom,
+            timings=timings,
+        )
+
+    async def _render(self, slot: _Slot, html: str, screenshot: bool, timings: dict[str, float]):
+        cfg, page = self.cfg, slot.page
+        slot.reset(html)
+        self._navigations += 1
+        mark = time.perf_counter()
+        slot.step = "load"
+        await page.goto(f"{ORIGIN}/page/{self._navigations}", wait_until="load", timeout=cfg.load_timeout_s * 1e3)
+        mark = _lap(timings, "load", mark)
+        if cfg.settle_ms:
+            await asyncio.sleep(cfg.settle_ms / 1000)
+        mark = _lap(timings, "settle", mark)
+        slot.step = "settle"
+        if not page.url.startswith(f"{ORIGIN}/page/"):
+            # The page navigated itself away (location = ...); the navigation was blocked, and what
+            # is on screen now is Chromium's error page, not the generated UI.
+            raise RuntimeError(f"navigated away to {page.url[:200]}")
+        slot.step = "dom"
+        dom = await asyncio.wait_for(page.evaluate(_DOM_STATS), cfg.step_timeout_s)
+        slot.blocked += await asyncio.wait_for(page.evaluate("window.__uirayBlocked"), cfg.step_timeout_s)
+        mark = _lap(timings, "dom", mark)
+        shot = None
+        if screenshot:
+            slot.step = "screenshot"
+            clip = None
+            if dom["height"] > cfg.max_page_height:
+                clip = {"x": 0, "y": 0, "width": cfg.viewport_width, "height": cfg.max_page_height}
+            shot = await page.screenshot(
+                full_page=True,
+                clip=clip,
+                animations="disabled",
+                caret="hide",
+                timeout=cfg.step_timeout_s * 1e3,
+            )
+            _lap(timings, "screenshot", mark)
+        return dom, shot
+
+    async def _route(self, slot: _Slot, route) -> None:
+        url = route.request.url
+        if url.startswith(f"{ORIGIN}/page/"):
+            headers = {"content-type": "text/html; charset=utf-8", "content-security-policy": CSP,
+                       "cache-control": "no-store"}  # fmt: skip
+            await route.fulfill(status=200, headers=headers, body=slot.html)
+            return
+        found = self.cdn.lookup(url) if self.cdn else None
+        if found is not None:
+            content_type, body = found
+            await route.fulfill(status=200, headers={"content-type": content_type}, body=body)
+            return
+        slot.blocked.append(url[:300])
+        await route.abort("blockedbyclient")
+
+    async def _new_slot(self) -> _Slot:
+        await self._ensure_browser()
+        cfg = self.cfg
+        context = await self._browser.new_context(
+            viewport={"width": cfg.viewport_width, "height": cfg.viewport_height},
+            accept_downloads=False,
+            service_workers="block",
+        )
+        slot = _Slot(context)
+        await context.add_init_script(_INIT_SCRIPT)
+        await context.route("**/*", lambda route: self._route(slot, route))
+        await context.route_web_socket("**/*", lambda ws: _block_socket(slot, ws))
+        page = await context.new_page()
+        page.on("console", lambda m: m.type == "error" and slot.console_errors.append(m.text[:500]))
+        page.on("pageerror", lambda e: slot.page_errors.append(str(e)[:500]))
+        page.on("crash", lambda _: setattr(slot, "crashed", True))
+        page.on("popup", lambda p: asyncio.ensure_future(p.close()))
+        slot.page = page
+        return slot
+
+    async def _replace(self, slot: _Slot) -> _Slot:
+        """Throw a failed slot away (its renderer may be hung) and make a fresh one."""
+        self.replaced += 1
+        # A context that will not close dies with its browser if it comes to that (_ensure_browser).
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(slot.context.close(), self.cfg.step_timeout_s)
+        fresh = await self._new_slot()
+        # The failed render's evidence (errors, blocked URLs) is reported from the fresh slot.
+        fresh.console_errors, fresh.page_errors, fresh.blocked = (
+            slot.console_errors,
+            slot.page_errors,
+            slot.blocked,
+        )
+        return fresh
+
+    async def _launch(self) -> None:
+        executable = shutil.which("chromium") or "/usr/bin/chromium"
+        args = [*CHROMIUM_ARGS, f"--js-flags=--max-old-space-size={self.cfg.js_heap_mb}"]
+        self._browser = await self._pw.chromium.launch(executable_path=executable, args=args)
+
+    async def _ensure_browser(self) -> None:
+        async with self._browser_lock:
+            if self._browser is None or not self._browser.is_connected():
+                await self._launch()
+
+    async def _watch_memory(self) -> None:
+        """Kill renderer processes above renderer_memory_mb; their page then fails as 'crashed'."""
+        import psutil
+
+        me, limit, renderers = psutil.Process(), self.cfg.renderer_memory_mb * 1024**2, {}
+        while True:
+            await asyncio.sleep(0.2)
+            for proc in me.children(recursive=True):
+                try:
+                    if proc.pid not in renderers:
+                        renderers[proc.pid] = "--type=renderer" in proc.cmdline()
+                    if renderers[proc.pid] and proc.memory_info().rss > limit:
+                        proc.kill()
+                        self.killed += 1
+                except psutil.Error:
+                    renderers.pop(proc.pid, None)
+
+
+async def _block_socket(slot: _Slot, ws) -> None:
+    slot.blocked.append(ws.url[:300])
+    await ws.close()
+
+
+def _lap(timings: dict[str, float], name: str, mark: float) -> float:
+    now = time.perf_counter()
+    timings[name] = round((now - mark) * 1000, 1)
+    return now
+
+
+def _reason(error: Exception, slot: _Slot) -> str:
+    step = slot.step
+    if slot.crashed or "crash" in str(error).lower():
+        return f"crashed during {step}"
+    if isinstance(error, TimeoutError) or "Timeout" in type(error).__name__ or "timeout" in str(error).lower():
+        return f"timeout: {step}"
+    return f"{step} failed: {type(error).__name__}: {str(error).splitlines()[0][:200]}"
