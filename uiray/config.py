@@ -116,6 +116,12 @@ class RenderConfig(Strict):
     """Resident memory above which a renderer process is killed (catches non-heap bombs)."""
     screenshot: bool = True
     """Take a full-page PNG screenshot."""
+    probe_max_controls: int = Field(12, ge=1, le=200)
+    """Most controls the interaction probe exercises per page."""
+    probe_wait_ms: int = Field(60, ge=0, le=5000)
+    """Wait after each probe action for handlers, timers and transitions."""
+    probe_budget_s: float = Field(6.0, gt=0, le=120)
+    """Time budget for probing one page; controls past it are not exercised."""
 
 
 class RayConfig(Strict):

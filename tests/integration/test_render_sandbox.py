@@ -1,14 +1,10 @@
 """Hostile pages against the real Chromium sandbox: nothing gets out, nothing hangs the pool."""
 
-import asyncio
 import socket
 import threading
 import time
 
 import pytest
-
-from uiray.config import RenderConfig
-from uiray.render.sandbox import RenderPool
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -41,19 +37,6 @@ def server():
     counter = ConnectionCounter()
     yield counter
     counter.sock.close()
-
-
-@pytest.fixture(scope="module")
-def pool():
-    """One pool for the module, driven from its own event loop (tests call pool.run(coro))."""
-    loop = asyncio.new_event_loop()
-    cfg = RenderConfig(load_timeout_s=3, step_timeout_s=2, render_timeout_s=8, renderer_memory_mb=768)
-    render_pool = RenderPool(cfg)
-    loop.run_until_complete(render_pool.start())
-    render_pool.run = loop.run_until_complete
-    yield render_pool
-    loop.run_until_complete(render_pool.close())
-    loop.close()
 
 
 def hostile_pages(port: int) -> dict[str, str]:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import TypedDict
 
 from uiray.config import RenderConfig
+from uiray.render.probe import ProbeResult, probe_page
 
 ORIGIN = "http://render.uiray.invalid"
 CDN_HOSTS = ("https://cdn.tailwindcss.com", "https://unpkg.com", "https://cdn.jsdelivr.net",
@@ -74,6 +75,16 @@ _INIT_SCRIPT = """(() => {
     e => blocked.push(String(e.blockedURI || e.violatedDirective).slice(0, 300)), true);
   window.alert = () => {}; window.confirm = () => false; window.prompt = () => null;
   window.print = () => {}; window.open = () => null;
+  // Remember which elements scripts made interactive, for the interaction probe.
+  const interactive = new WeakSet();
+  const kinds = new Set(['click', 'mousedown', 'mouseup', 'pointerdown', 'pointerup', 'touchstart',
+                         'keydown', 'keyup', 'input', 'change', 'dblclick']);
+  const add = EventTarget.prototype.addEventListener;
+  EventTarget.prototype.addEventListener = function (type, ...rest) {
+    if (kinds.has(type) && this instanceof Element) interactive.add(this);
+    return add.call(this, type, ...rest);
+  };
+  Object.defineProperty(window, '__uirayHasListener', {value: el => interactive.has(el)});
 })();"""
 
 _DOM_STATS = """() => {
@@ -124,6 +135,8 @@ class RenderResult(TypedDict):
     blocked_requests: list[str]
     """URLs the page tried to reach (CSP violations and aborted requests)."""
     dom: DomStats | None
+    probe: ProbeResult | None
+    """Interaction probe results when asked for (render(..., probe=True))."""
     timings: dict[str, float]
     """Milliseconds per step: load, settle, dom, screenshot, total."""
 
@@ -183,19 +196,20 @@ class RenderPool:
             await self._pw.stop()
         self._pw = self._browser = self._watchdog = None
 
-    async def render(self, html: str, screenshot: bool | None = None) -> RenderResult:
-        """Render `html`; never raises for anything the page does and never takes longer than the bound."""
+    async def render(self, html: str, screenshot: bool | None = None, probe: bool = False) -> RenderResult:
+        """Render `html` (and probe its controls); never raises for anything the page does, never
+        takes longer than render_timeout_s."""
         slot = await self._slots.get()
         started = time.perf_counter()
         timings: dict[str, float] = {}
+        screenshot = self.cfg.screenshot if screenshot is None else screenshot
         try:
-            dom, shot = await asyncio.wait_for(
-                self._render(slot, html, self.cfg.screenshot if screenshot is None else screenshot, timings),
-                self.cfg.render_timeout_s,
+            dom, shot, probed = await asyncio.wait_for(
+                self._render(slot, html, screenshot, probe, timings), self.cfg.render_timeout_s
             )
             error = "crashed" if slot.crashed else None
         except Exception as e:  # timeouts, crashes, killed renderers: the page failed, not the pool
-            dom, shot, error = None, None, _reason(e, slot)
+            dom, shot, probed, error = None, None, None, _reason(e, slot)
         if error is not None:
             slot = await self._replace(slot)
         self._slots.put_nowait(slot)
@@ -208,10 +222,11 @@ class RenderPool:
             page_errors=slot.page_errors[:50],
             blocked_requests=slot.blocked[:100],
             dom=dom,
+            probe=probed,
             timings=timings,
         )
 
-    async def _render(self, slot: _Slot, html: str, screenshot: bool, timings: dict[str, float]):
+    async def _render(self, slot: _Slot, html: str, screenshot: bool, probe: bool, timings: dict[str, float]):
         cfg, page = self.cfg, slot.page
         slot.reset(html)
         self._navigations += 1
@@ -244,8 +259,13 @@ class RenderPool:
                 caret="hide",
                 timeout=cfg.step_timeout_s * 1e3,
             )
-            _lap(timings, "screenshot", mark)
-        return dom, shot
+            mark = _lap(timings, "screenshot", mark)
+        probed = None
+        if probe:
+            slot.step = "probe"
+            probed = await probe_page(page, slot.page_errors, cfg)
+            _lap(timings, "probe", mark)
+        return dom, shot, probed
 
     async def _route(self, slot: _Slot, route) -> None:
         url = route.request.url

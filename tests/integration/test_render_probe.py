@@ -1,0 +1,59 @@
+"""The interaction probe on pages whose behaviour we know."""
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+COUNTER = """<!DOCTYPE html><html><body><h1 id="n">0</h1>
+<button onclick="n.textContent = +n.textContent + 1">+1</button>
+<button onclick="n.textContent = 0">reset</button></body></html>"""
+THROWING = """<!DOCTYPE html><html><body><h1 id="n">0</h1>
+<button onclick="n.textContent = +n.textContent + 1">+1</button>
+<button onclick="undefinedFunction()">broken</button></body></html>"""
+
+
+def probe(pool, html):
+    result = pool.run(pool.render(html, probe=True, screenshot=False))
+    assert result["ok"], result["error"]
+    return result["probe"]
+
+
+def test_working_counter_scores_one(pool):
+    result = probe(pool, COUNTER)
+    assert result["interactivity"] == 1.0
+    assert [c["text"] for c in result["controls"]] == ["+1", "reset"]
+    assert all(c["changed_dom"] and not c["threw"] for c in result["controls"])
+
+
+def test_throwing_handler_scores_less(pool):
+    result = probe(pool, THROWING)
+    assert result["interactivity"] == 0.5
+    broken = result["controls"][1]
+    assert broken["threw"] and not broken["changed_dom"]
+
+
+def test_inert_buttons_score_zero_and_pages_without_controls_have_no_score(pool):
+    assert probe(pool, "<button>a</button><button>b</button>")["interactivity"] == 0.0
+    assert probe(pool, "<h1>static</h1><a href='https://example.com'>away</a>")["interactivity"] is None
+
+
+def test_scripted_elements_inputs_selects_and_css_only_changes_count(pool):
+    html = """<div id="card" style="width:80px;height:40px;background:#ccc"></div><p id="out"></p>
+    <canvas id="cv" width="60" height="60"></canvas>
+    <input id="name"><select><option>a</option><option>b</option></select>
+    <style>.dark { background: #000 }</style>
+    <button onclick="document.body.classList.toggle('dark')">theme</button>
+    <script>
+      card.addEventListener('click', () => out.textContent = 'clicked');
+      cv.addEventListener('click', () => cv.getContext('2d').fillRect(0, 0, 30, 30));
+    </script>"""
+    result = probe(pool, html)
+    kinds = [(c["tag"], c["action"]) for c in result["controls"]]
+    assert kinds == [
+        ("div", "click"),
+        ("canvas", "click"),
+        ("input", "type"),
+        ("select", "select"),
+        ("button", "click"),
+    ]
+    assert result["interactivity"] == 1.0

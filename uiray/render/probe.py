@@ -1,0 +1,170 @@
+"""Interaction probe: find a rendered page's controls, use each one, and see whether anything happens.
+
+A generated UI that looks right but does nothing when clicked is the most common failure of small
+models (Dojo's "skeleton" pages). After load we mark up to `probe_max_controls` visible controls
+(buttons, inputs, selects, in-page links, and any element a script attached a click/key listener to —
+the sandbox's init script records those), then for each one:
+
+    signature before -> click / type + Enter / pick an option -> short wait -> signature after
+
+The signature is a hash of the body's markup, form values and canvas pixels; when it is unchanged we
+also compare viewport screenshots (CSS-only effects). A control "works" when something changed and
+the page threw no uncaught error while handling it. interactivity = working controls / controls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TypedDict
+
+from uiray.config import RenderConfig
+
+# Marks candidate controls with data-uiray-probe=<i> and describes them. Links that would navigate
+# away are skipped (the sandbox blocks them, so they can never "work").
+_MARK_CONTROLS = """(max) => {
+  const standard = 'button, input, select, textarea, summary, [role=button], [onclick], a[href], canvas';
+  const hasListener = window.__uirayHasListener || (() => false);
+  const out = [];
+  const all = document.body ? document.body.getElementsByTagName('*') : [];
+  for (let i = 0; i < all.length && i < 5000 && out.length < max; i++) {
+    const el = all[i];
+    const scripted = hasListener(el) || typeof el.onclick === 'function';
+    if (!scripted && !el.matches(standard)) continue;
+    const tag = el.tagName.toLowerCase(), type = (el.getAttribute('type') || '').toLowerCase();
+    if (tag === 'a' && !scripted && !/^(#|javascript:)/.test(el.getAttribute('href') || '')) continue;
+    if (tag === 'canvas' && !scripted) continue;
+    if (tag === 'input' && ['hidden', 'submit', 'file'].includes(type) && !scripted) continue;
+    const r = el.getBoundingClientRect(), style = getComputedStyle(el);
+    if (r.width < 1 || r.height < 1 || style.visibility === 'hidden' || el.disabled) continue;
+    el.setAttribute('data-uiray-probe', String(out.length));
+    const text = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 60);
+    out.push({tag, type, text});
+  }
+  return out;
+}"""
+
+_SIGNATURE = """() => {
+  let s = document.documentElement ? document.documentElement.outerHTML : '';
+  for (const el of document.querySelectorAll('input, textarea, select')) s += '|' + el.value + el.checked;
+  for (const c of Array.from(document.querySelectorAll('canvas')).slice(0, 4)) {
+    try { const d = c.toDataURL(); s += '|' + d.length + d.slice(-96); } catch (e) {}
+  }
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619); }
+  return (h >>> 0).toString(16) + ':' + s.length;
+}"""
+
+_TEXT_TYPES = {"", "text", "search", "email", "password", "tel", "url", "number", "date", "time", "color"}
+
+
+class ControlResult(TypedDict):
+    tag: str
+    type: str
+    text: str
+    action: str
+    changed_dom: bool
+    changed_pixels: bool
+    threw: bool
+    error: str | None
+
+
+class ProbeResult(TypedDict):
+    controls: list[ControlResult]
+    interactivity: float | None
+    """Fraction of controls that changed the page without an uncaught error; None if there are none."""
+    seconds: float
+
+
+async def probe_page(page, page_errors: list[str], cfg: RenderConfig) -> ProbeResult:
+    """Exercise the controls of the loaded `page`; `page_errors` is the live list the page's errors go to."""
+    started = time.perf_counter()
+    step = cfg.step_timeout_s
+    controls = await asyncio.wait_for(page.evaluate(_MARK_CONTROLS, cfg.probe_max_controls), step)
+    results: list[ControlResult] = []
+    for index, control in enumerate(controls):
+        if time.perf_counter() - started > cfg.probe_budget_s:
+            break
+        results.append(await _exercise(page, index, control, page_errors, cfg))
+    working = [r for r in results if (r["changed_dom"] or r["changed_pixels"]) and not r["threw"]]
+    return ProbeResult(
+        controls=results,
+        interactivity=len(working) / len(results) if results else None,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+async def _exercise(page, index: int, control: dict, page_errors: list[str], cfg: RenderConfig) -> ControlResult:
+    step_ms = cfg.step_timeout_s * 1000
+    locator = page.locator(f'[data-uiray-probe="{index}"]')
+    errors_before = len(page_errors)
+    before = await _signature(page, cfg)
+    shot_before = await _viewport_shot(page, step_ms)
+    action, error = _action_for(control), None
+    try:
+        if action == "type":
+            await locator.fill("uiray 42", timeout=step_ms)
+            await locator.press("Enter", timeout=step_ms)
+        elif action == "select":
+            options = await locator.evaluate("el => Array.from(el.options).map(o => o.value)", timeout=step_ms)
+            await locator.select_option(options[-1] if options else [], timeout=step_ms)
+        else:
+            await locator.click(timeout=step_ms, force=True)
+        await asyncio.sleep(cfg.probe_wait_ms / 1000)
+    except Exception as e:  # a control that cannot be used does not work; the probe goes on
+        error = f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
+    after = await _signature(page, cfg)
+    changed_dom = before is not None and after is not None and before != after
+    changed_pixels = False
+    if not changed_dom and error is None and shot_before is not None:
+        changed_pixels = _pixels_changed(shot_before, await _viewport_shot(page, step_ms))
+    return ControlResult(
+        tag=control["tag"],
+        type=control["type"],
+        text=control["text"],
+        action=action,
+        changed_dom=changed_dom,
+        changed_pixels=changed_pixels,
+        threw=len(page_errors) > errors_before,
+        error=error,
+    )
+
+
+def _action_for(control: dict) -> str:
+    if control["tag"] == "select":
+        return "select"
+    if control["tag"] == "textarea" or (control["tag"] == "input" and control["type"] in _TEXT_TYPES):
+        return "type"
+    return "click"
+
+
+def _pixels_changed(before: bytes, after: bytes | None, min_pixels: int = 20) -> bool:
+    """True when at least `min_pixels` pixels differ: single anti-aliasing specks are not a reaction."""
+    if after is None or before == after:
+        return False
+    import io
+
+    from PIL import Image, ImageChops
+
+    a, b = (Image.open(io.BytesIO(x)).convert("RGB") for x in (before, after))
+    if a.size != b.size:
+        return True
+    mask = ImageChops.difference(a, b).convert("L").point(lambda v: 255 if v else 0)
+    return mask.histogram()[255] >= min_pixels
+
+
+async def _signature(page, cfg: RenderConfig) -> str | None:
+    try:
+        return await asyncio.wait_for(page.evaluate(_SIGNATURE), cfg.step_timeout_s)
+    except Exception:
+        return None
+
+
+async def _viewport_shot(page, step_ms: float) -> bytes | None:
+    """Viewport pixels with focus rings, carets and the pointer's hover effects out of the picture."""
+    try:
+        await page.mouse.move(0, 0)
+        await page.evaluate("document.activeElement && document.activeElement.blur && document.activeElement.blur()")
+        return await page.screenshot(animations="disabled", caret="hide", timeout=step_ms)
+    except Exception:
+        return None
