@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from uiray.config import ConfigError, GenerateConfig, load_config, save_config
+from uiray.config import ConfigError, GenerateConfig, RenderConfig, load_config, save_config
 from uiray.models import KNOWN_MODELS, ModelError, is_prepared, known_model_dir, prepare_model
 
 
@@ -56,6 +56,32 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    cfg = load_config(RenderConfig, args.config, args.overrides)
+    from uiray.render.sandbox import render_html
+
+    path = Path(args.page)
+    if not path.is_file():
+        raise ConfigError(f"page file not found: {path}")
+    result = render_html(path.read_text(errors="replace"), cfg, probe=not args.no_probe)
+    screenshot = result.pop("screenshot")
+    if args.out and screenshot:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_bytes(screenshot)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        state = "rendered" if result["ok"] else f"FAILED ({result['error']})"
+        probe = result["probe"] or {}
+        print(f"{path}: {state} in {result['timings']['total']:.0f} ms")
+        counts = {k: len(result[k]) for k in ("console_errors", "page_errors", "blocked_requests")}
+        print("  " + ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in counts.items()), end="")
+        print(f", interactivity {probe.get('interactivity')}")
+        if args.out and screenshot:
+            print(f"  screenshot: {args.out}")
+    return 0 if result["ok"] else 1
+
+
 def cmd_model_prepare(args: argparse.Namespace) -> int:
     for name in args.names or list(KNOWN_MODELS):
         print(prepare_model(name, force=args.force))
@@ -88,6 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--json", action="store_true", help="print a JSON summary")
     gen.add_argument("overrides", nargs="*", help="dotted overrides, e.g. sampling.temperature=0.2")
     gen.set_defaults(func=cmd_generate)
+
+    render = sub.add_parser("render", help="render an HTML file in the Chromium sandbox and probe its controls")
+    render.add_argument("page", help="HTML file to render")
+    render.add_argument("--out", help="write the full-page PNG screenshot here")
+    render.add_argument("--json", action="store_true", help="print the RenderResult as JSON (no PNG bytes)")
+    render.add_argument("--no-probe", action="store_true", help="skip the interaction probe")
+    render.add_argument("--config", help="YAML with RenderConfig fields (viewport, timeouts, limits)")
+    render.add_argument("overrides", nargs="*", help="overrides, e.g. viewport_width=390 load_timeout_s=10")
+    render.set_defaults(func=cmd_render)
 
     model = sub.add_parser("model", help="prepare and list base models")
     model_sub = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")

@@ -57,3 +57,19 @@ def test_scripted_elements_inputs_selects_and_css_only_changes_count(pool):
         ("button", "click"),
     ]
     assert result["interactivity"] == 1.0
+
+
+def test_render_command_writes_png_and_json_without_bytes(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    page = tmp_path / "counter.html"
+    page.write_text(COUNTER)
+    cmd = [sys.executable, "-m", "uiray.cli", "render", str(page), "--out", str(tmp_path / "shot.png"), "--json"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["ok"] and "screenshot" not in data
+    assert data["probe"]["interactivity"] == 1.0
+    assert (tmp_path / "shot.png").read_bytes().startswith(b"\x89PNG")

@@ -363,3 +363,13 @@ def _reason(error: Exception, slot: _Slot) -> str:
     if isinstance(error, TimeoutError) or "Timeout" in type(error).__name__ or "timeout" in str(error).lower():
         return f"timeout: {step}"
     return f"{step} failed: {type(error).__name__}: {str(error).splitlines()[0][:200]}"
+
+
+def render_html(html: str, cfg: RenderConfig | None = None, probe: bool = False) -> RenderResult:
+    """Render one page in a throwaway pool (for scripts and the CLI; long-lived users keep a RenderPool)."""
+
+    async def run() -> RenderResult:
+        async with RenderPool((cfg or RenderConfig()).model_copy(update={"pages": 1})) as pool:
+            return await pool.render(html, probe=probe)
+
+    return asyncio.run(run())
