@@ -37,17 +37,13 @@ def test_vllm_greedy_tokens_match_transformers(generator, tiny_model_dir):
     prompt = "a kanban board"  # not taught: the model's own (arbitrary) continuation
     generator.response_prefix = ""
     try:
-        [page] = generator.generate(
-            [prompt], SamplingConfig(temperature=0, max_tokens=24, repetition_penalty=1.0)
-        )
+        [page] = generator.generate([prompt], SamplingConfig(temperature=0, max_tokens=24, repetition_penalty=1.0))
         messages = generator.messages(prompt)
     finally:
         generator.response_prefix = GenerateConfig().response_prefix
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
-    inputs = tokenizer.apply_chat_template(
-        messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
-    )
+    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
     expected = model.generate(**inputs, max_new_tokens=24, do_sample=False)[0, inputs["input_ids"].shape[1] :]
     assert page["reply"] == tokenizer.decode(expected, skip_special_tokens=True)
 

@@ -37,9 +37,7 @@ def test_negative_learning_rate_names_the_field(tmp_path):
 
 def test_dotted_overrides_parse_values_and_win_over_the_file(tmp_path):
     path = write(tmp_path, "train:\n  lr: 1.0e-4\n")
-    cfg = load_config(
-        SFTConfig, path, ["train.lr=2e-5", "scaling.strategy=zero3", "lora.target_modules=[q_proj]"]
-    )
+    cfg = load_config(SFTConfig, path, ["train.lr=2e-5", "scaling.strategy=zero3", "lora.target_modules=[q_proj]"])
     assert cfg.train.lr == 2e-5
     assert cfg.scaling.strategy == "zero3"
     assert cfg.lora.target_modules == ["q_proj"]
