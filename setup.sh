@@ -46,10 +46,18 @@ else
   echo "$want" >"$stamp"
 fi
 
-# 3. Default model: GGUF -> bf16 safetensors in the cache (kept if already prepared).
+# 3. CDN shim: the JS/CSS libraries generated pages load from public CDNs, cached from npm (pinned).
+if ! command -v npm >/dev/null 2>&1; then
+  say "installing node + npm (apt)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
+fi
+say "caching CDN libraries (Tailwind, Chart.js, React, Alpine, axe-core)"
+$PYTHON -m uiray.render.cdn
+
+# 4. Default model: GGUF -> bf16 safetensors in the cache (kept if already prepared).
 say "preparing the default model"
 $PYTHON -m uiray.cli model prepare
 
-# 4. Check everything works together.
+# 5. Check everything works together.
 say "uiray doctor"
 $PYTHON -m uiray.cli doctor

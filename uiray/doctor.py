@@ -96,6 +96,14 @@ def check_ray() -> Check:
         ray.shutdown()
 
 
+def check_cdn() -> Check:
+    from uiray.render.cdn import CDN_PACKAGES, CdnShim, cdn_dir
+
+    missing = sorted(set(CDN_PACKAGES) - CdnShim().available)
+    detail = f"{cdn_dir()}: " + (f"missing {', '.join(missing)}" if missing else f"{len(CDN_PACKAGES)} packages")
+    return not missing, detail, "python -m uiray.render.cdn"
+
+
 def check_memory() -> Check:
     import psutil
 
@@ -118,6 +126,7 @@ CHECKS: list[tuple[str, Callable[[], Check], bool]] = [
     ("packages", check_packages, True),
     ("chromium", check_chromium, True),
     ("model cache", check_models, True),
+    ("cdn cache", check_cdn, True),
     ("ray", check_ray, True),
     ("memory", check_memory, False),
 ]

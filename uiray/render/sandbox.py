@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import TypedDict
 
 from uiray.config import RenderConfig
+from uiray.render.cdn import CdnShim
 from uiray.render.probe import ProbeResult, probe_page
 
 ORIGIN = "http://render.uiray.invalid"
@@ -161,9 +162,9 @@ class _Slot:
 class RenderPool:
     """Long-lived Chromium with `cfg.pages` sandboxed page slots. Use from one asyncio loop."""
 
-    def __init__(self, cfg: RenderConfig | None = None, cdn=None):
+    def __init__(self, cfg: RenderConfig | None = None, cdn: CdnShim | None = None):
         self.cfg = cfg or RenderConfig()
-        self.cdn = cdn  # optional CdnShim: url -> (content type, bytes) for known CDN files
+        self.cdn = cdn or CdnShim()  # CDN URLs answered from the local npm cache (setup.sh builds it)
         self.replaced = 0  # slots thrown away after a failed render
         self.killed = 0  # renderers killed by the memory watchdog
         self._pw = self._browser = self._watchdog = None
@@ -274,7 +275,7 @@ class RenderPool:
                        "cache-control": "no-store"}  # fmt: skip
             await route.fulfill(status=200, headers=headers, body=slot.html)
             return
-        found = self.cdn.lookup(url) if self.cdn else None
+        found = self.cdn.lookup(url)
         if found is not None:
             content_type, body = found
             await route.fulfill(status=200, headers={"content-type": content_type}, body=body)
