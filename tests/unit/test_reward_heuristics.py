@@ -1,5 +1,6 @@
 import random
 import string
+import time
 
 import pytest
 
@@ -229,6 +230,8 @@ def test_tag_imbalance_counts_unmatched_tags_by_name():
     # Markup inside <script> is JavaScript text, not tags.
     assert tag_imbalance("<div><script>el.innerHTML = '<div><div>';</script></div>") == 0.0
     assert tag_imbalance("plain text") == 0.0
+    # An unclosed comment swallows the rest of the page, as in a browser: only the <div> is seen.
+    assert tag_imbalance("<div><!-- cut <span></span></div>") == 1.0
 
 
 def test_imbalance_over_thirty_percent_zeroes_the_score():
@@ -249,3 +252,21 @@ def test_truncated_document_scores_zero():
     assert "truncated" in _kinds(completeness("<html><body><p>hi</p></body>").issues)
     # A fragment with no <html>/<!DOCTYPE> is not a truncated document.
     assert completeness("<div><p>hi</p></div>") == (1.0, [])
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<img src='data:image/png;base64," + "A" * 200_000 + "'>",  # long identifier-like run
+        "<!-- a " * 20_000,  # unclosed comments
+        "/* a " * 20_000,
+        "<a" * 50_000,  # `<` that never closes a tag
+        "() => { /* " * 20_000,
+        "function x(" * 20_000,
+    ],
+)
+def test_completeness_stays_linear_on_pathological_pages(page):
+    # Each of these took seconds to minutes with unbounded patterns or HTMLParser.close(); now ~0.1 s.
+    start = time.perf_counter()
+    completeness(page)
+    assert time.perf_counter() - start < 3.0

@@ -17,8 +17,10 @@ Completeness: the failure modes that FrontCoder filters out of its SFT data ("TO
 tag imbalance > 30%) and that Dojo's perturbed outputs are built from (skeletons, dead buttons):
 
     issue kind      what                                                       cost
-    placeholder     TODO/FIXME, "implement ... here", "your code here", "add    0.5
-                    your ... here", an ellipsis standing for elided code
+    placeholder     TODO/FIXME (in a comment, or as "TODO:"), "implement ...    0.5
+                    here", "your code here", "add your ... here" (in a comment),
+                    an ellipsis standing for elided code (`// ...`, `{ ... }`,
+                    a line of only `...`; not `...args` nor "Loading...")
     empty_handler   onclick="", function f() {}, () => {} (comments-only        0.25
                     bodies count as empty; `.catch(() => {})` does not)
     imbalance       tag imbalance > 0.3 (see `tag_imbalance`)                   1.0
@@ -27,8 +29,8 @@ tag imbalance > 30%) and that Dojo's perturbed outputs are built from (skeletons
     score = max(0, 1 - sum of the costs of the issue kinds present)
 
 A kind costs once however often it occurs: one TODO is as much a skeleton as ten, and a count would
-reward splitting one problem into fewer lines. Imbalance and truncation zero the score because such a
-document is broken, not merely unfinished.
+make the penalty depend on how the model words a gap (one long comment or ten short ones). Imbalance
+and truncation zero the score because such a document is broken, not merely unfinished.
 """
 
 from __future__ import annotations
@@ -85,8 +87,9 @@ _MAX_IMBALANCE = 0.3  # FrontCoder drops documents whose tag imbalance exceeds 3
 _MAX_EXAMPLES = 5  # issues listed per kind; the cost does not depend on the count
 
 # Comments of HTML, CSS/JS blocks and JS lines. A `//` right after ':' or a quote or a word character
-# is a URL ("https://", "'//cdn...'"), not a comment.
-_COMMENT = re.compile(r"<!--.*?-->|/\*.*?\*/|(?<![:\w\"'\\/])//[^\n]*", re.S)
+# is a URL ("https://", "'//cdn...'"), not a comment. An unclosed block comment runs to the end of the
+# text, as in a browser; it also keeps the scan linear (each unclosed opener would otherwise rescan).
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)|/\*.*?(?:\*/|\Z)|(?<![:\w\"'\\/])//[^\n]*", re.S)
 # Placeholders that only mean "unfinished" inside a comment: a visible "Add your task here" is a fine
 # input placeholder, and "TODO" is the title of half the todo apps. An ellipsis counts when it starts a
 # word ("// ...", "/* ...existing styles */") but not after one ("// show Loading... first").
@@ -101,12 +104,14 @@ _COMMENT_PLACEHOLDER = re.compile(
 _TEXT_PLACEHOLDER = re.compile(
     r"\b(?:TODO|FIXME)\s*:|(?i:your code here)|\{\s*(?:\.\.\.|…)\s*\}|^[ \t]*(?:\.\.\.|…)[ \t]*$", re.M
 )
-# A body with nothing but whitespace and comments in it.
-_EMPTY_BODY = r"\{\s*(?:(?://[^\n]*|/\*.*?\*/)\s*)*\}"
+# A body with nothing but whitespace and comments in it. Parameter lists and comments are length-capped
+# and a bare parameter must start a word, so that no pattern rescans long runs: the matchers stay linear
+# on 100 KB pages with base64 images (an unbounded `[\w$]+\s*=>` took minutes on one).
+_EMPTY_BODY = r"\{\s*(?:(?://[^\n]*|/\*.{0,500}?\*/)\s*)*\}"
 _EMPTY_INLINE_HANDLER = re.compile(r"\bon[a-z]+\s*=\s*(?:\"\s*\"|'\s*')", re.I)
-_EMPTY_FUNCTION = re.compile(r"\bfunction\b\s*[\w$]*\s*\([^()]*\)\s*" + _EMPTY_BODY, re.S)
+_EMPTY_FUNCTION = re.compile(r"\bfunction\b\s*[\w$]*\s*\([^()]{0,200}\)\s*" + _EMPTY_BODY, re.S)
 # `promise.catch(() => {})` deliberately ignores an error (e.g. autoplay refused); it is not a dead UI.
-_EMPTY_ARROW = re.compile(r"(?P<catch>\.catch\(\s*)?(?:\([^()]*\)|[\w$]+)\s*=>\s*" + _EMPTY_BODY, re.S)
+_EMPTY_ARROW = re.compile(r"(?P<catch>\.catch\(\s*)?(?:\([^()]{0,200}\)|(?<![\w$])[\w$]+)\s*=>\s*" + _EMPTY_BODY, re.S)
 
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -179,8 +184,9 @@ def tag_imbalance(html: str) -> float:
     not counted; a missing or stray tag is. 0.0 for a document with no counted tags.
     """
     counter = _TagCounter()
+    # No close(): it reparses an unfinished tail (an unclosed `<!--`) one `<` at a time - quadratic, and it
+    # finds tags a browser would not, since an unclosed comment swallows the rest of the page.
     counter.feed(html)
-    counter.close()
     names = (set(counter.opened) | set(counter.closed)) - _VOID - _OPTIONAL_END
     total = sum(counter.opened.get(name, 0) + counter.closed.get(name, 0) for name in names)
     unmatched = sum(abs(counter.opened.get(name, 0) - counter.closed.get(name, 0)) for name in names)
