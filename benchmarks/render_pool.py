@@ -60,7 +60,7 @@ async def baseline_rate(pages: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=200)
-    parser.add_argument("--slots", type=int, default=2)
+    parser.add_argument("--slots", type=int, default=4)
     args = parser.parse_args()
     pages = varied_pages(args.pages)
     baseline = asyncio.run(baseline_rate(pages))

@@ -36,5 +36,6 @@ def init_ray(cfg: RayConfig | None = None, **init_kwargs: Any):
         object_store_memory=int(cfg.object_store_gib * GIB),
         include_dashboard=True,
         dashboard_host="127.0.0.1",
+        resources={"render": cfg.render_slots, **init_kwargs.pop("resources", {})},
         **init_kwargs,
     )

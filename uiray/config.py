@@ -94,7 +94,7 @@ class GenerateConfig(Strict):
 class RenderConfig(Strict):
     """Chromium render sandbox: every step of a hostile page is bounded in time and memory."""
 
-    pages: int = Field(2, ge=1, le=64)
+    pages: int = Field(4, ge=1, le=64)
     """Pages rendered concurrently per browser (each in its own context and renderer process)."""
     viewport_width: int = Field(1280, ge=64, le=7680)
     """Viewport width in CSS pixels."""
@@ -124,6 +124,52 @@ class RenderConfig(Strict):
     """Time budget for probing one page; controls past it are not exercised."""
 
 
+class JudgeConfig(Strict):
+    """An LLM/VLM judge behind any OpenAI-compatible endpoint (vLLM, SGLang, OpenAI, ...). Off by default."""
+
+    enabled: bool = False
+    """Ask the judge to score checklist items (the run then needs the endpoint)."""
+    base_url: str = "http://127.0.0.1:8000/v1"
+    """Endpoint root, up to and including /v1."""
+    model: str = "judge"
+    """Model name sent in each request."""
+    api_key_env: str = "OPENAI_API_KEY"
+    """Environment variable holding the API key ('' or unset sends none)."""
+    vision: bool = False
+    """Send the screenshot as an image (needs a VLM); otherwise the judge reads the code only."""
+    timeout_s: float = Field(60.0, gt=0, le=3600)
+    """Bound on one request."""
+    retries: int = Field(3, ge=0, le=20)
+    """Retries after a failed or unparseable answer (exponential back-off)."""
+    max_concurrency: int = Field(8, ge=1, le=1024)
+    """Requests in flight at once."""
+    temperature: float = Field(0.0, ge=0, le=2)
+    """Judge sampling temperature."""
+    max_code_chars: int = Field(40000, ge=1000)
+    """The page's code is cut to this many characters in the judge prompt."""
+
+
+class RewardConfig(Strict):
+    """`uiray reward` and the reward actors: render, probe and score a reply."""
+
+    preset: Literal["default", "frontcoder"] = "default"
+    """How components combine (see uiray/reward/compose.py)."""
+    render: RenderConfig = RenderConfig()
+    """Sandbox settings."""
+    probe: bool = True
+    """Exercise the page's controls (interactivity)."""
+    accessibility: bool = True
+    """Run axe-core in the page (accessibility)."""
+    judge: JudgeConfig = JudgeConfig()
+    """Checklist judge (off by default; executable checklist items need no judge)."""
+    length_full_tokens: int = Field(12000, ge=1)
+    """Length score is 1 up to this many reply tokens (FrontCoder: 12K)."""
+    length_zero_tokens: int = Field(16000, ge=2)
+    """... and falls linearly to 0 here (FrontCoder: 16K)."""
+    item_timeout_s: float = Field(60.0, gt=0, le=3600)
+    """Bound on scoring one reply in the reward actors; past it the item gets a failure result."""
+
+
 class RayConfig(Strict):
     address: str | None = None
     """Cluster to join ('auto', 'ray://…' or host:port); None uses RAY_ADDRESS or starts a local cluster."""
@@ -131,6 +177,9 @@ class RayConfig(Strict):
     """CPUs of the local cluster; None means all of this machine's."""
     object_store_gib: float = Field(2.0, gt=0, le=4096)
     """Object store cap of the local cluster (GiB)."""
+    render_slots: int = Field(2, ge=0, le=1024)
+    """`render` resource of the local cluster: how many browser actors (RenderWorker/RewardWorker) it hosts.
+    On a cluster, nodes declare it themselves (cluster.yaml gives it to the CPU workers)."""
 
 
 class WandbConfig(Strict):

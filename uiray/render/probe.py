@@ -22,14 +22,16 @@ from uiray.config import RenderConfig
 
 # Marks candidate controls with data-uiray-probe=<i> and describes them. Links that would navigate
 # away are skipped (the sandbox blocks them, so they can never "work").
-_MARK_CONTROLS = """(max) => {
+_MARK_CONTROLS = r"""(max) => {
   const standard = 'button, input, select, textarea, summary, [role=button], [onclick], a[href], canvas';
   const hasListener = window.__uirayHasListener || (() => false);
   const out = [];
   const all = document.body ? document.body.getElementsByTagName('*') : [];
   for (let i = 0; i < all.length && i < 5000 && out.length < max; i++) {
     const el = all[i];
-    const scripted = hasListener(el) || typeof el.onclick === 'function';
+    // React sets an empty onclick on its root container (an iOS Safari workaround): not a handler.
+    const handler = typeof el.onclick === 'function' && !/\{\s*\}\s*$/.test(String(el.onclick));
+    const scripted = hasListener(el) || handler;
     if (!scripted && !el.matches(standard)) continue;
     const tag = el.tagName.toLowerCase(), type = (el.getAttribute('type') || '').toLowerCase();
     if (tag === 'a' && !scripted && !/^(#|javascript:)/.test(el.getAttribute('href') || '')) continue;

@@ -23,6 +23,7 @@ costs ~150 ms, a navigation in a warm one a few ms.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import shutil
 import time
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import TypedDict
 
 from uiray.config import RenderConfig
+from uiray.render.axe import AxeResult, run_axe
 from uiray.render.cdn import CdnShim
 from uiray.render.probe import ProbeResult, probe_page
 
@@ -76,16 +78,23 @@ _INIT_SCRIPT = """(() => {
     e => blocked.push(String(e.blockedURI || e.violatedDirective).slice(0, 300)), true);
   window.alert = () => {}; window.confirm = () => false; window.prompt = () => null;
   window.print = () => {}; window.open = () => null;
-  // Remember which elements scripts made interactive, for the interaction probe.
-  const interactive = new WeakSet();
+  // Remember which elements scripts made interactive, for the interaction probe. An element that
+  // listens to dozens of event types is a framework's delegation root (React, Preact), not a control.
+  const listened = new WeakMap();
   const kinds = new Set(['click', 'mousedown', 'mouseup', 'pointerdown', 'pointerup', 'touchstart',
                          'keydown', 'keyup', 'input', 'change', 'dblclick']);
   const add = EventTarget.prototype.addEventListener;
   EventTarget.prototype.addEventListener = function (type, ...rest) {
-    if (kinds.has(type) && this instanceof Element) interactive.add(this);
+    if (this instanceof Element) {
+      const types = listened.get(this) || new Set();
+      types.add(String(type)); listened.set(this, types);
+    }
     return add.call(this, type, ...rest);
   };
-  Object.defineProperty(window, '__uirayHasListener', {value: el => interactive.has(el)});
+  Object.defineProperty(window, '__uirayHasListener', {value: el => {
+    const types = listened.get(el);
+    return !!types && types.size < 16 && [...types].some(t => kinds.has(t));
+  }});
 })();"""
 
 _DOM_STATS = """() => {
@@ -108,6 +117,7 @@ _DOM_STATS = """() => {
     width: root ? root.scrollWidth : 0,
     height: root ? root.scrollHeight : 0,
     title: document.title.slice(0, 200),
+    blocked: (window.__uirayBlocked || []).slice(0, 100),
   };
 }"""
 
@@ -135,7 +145,13 @@ class RenderResult(TypedDict):
     """Uncaught exceptions thrown by the page."""
     blocked_requests: list[str]
     """URLs the page tried to reach (CSP violations and aborted requests)."""
+    load_errors: int
+    """How many of page_errors were thrown while loading (the rest came from probing)."""
     dom: DomStats | None
+    accessibility: AxeResult | None
+    """axe-core violations when asked for (render(..., accessibility=True))."""
+    checks: list[dict] | None
+    """Executable checklist results when asked for (render(..., checks=[...]))."""
     probe: ProbeResult | None
     """Interaction probe results when asked for (render(..., probe=True))."""
     timings: dict[str, float]
@@ -146,6 +162,7 @@ class RenderResult(TypedDict):
 class _Slot:
     context: object
     page: object = None
+    cdp: object = None
     html: str = ""
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
@@ -197,20 +214,31 @@ class RenderPool:
             await self._pw.stop()
         self._pw = self._browser = self._watchdog = None
 
-    async def render(self, html: str, screenshot: bool | None = None, probe: bool = False) -> RenderResult:
-        """Render `html` (and probe its controls); never raises for anything the page does, never
+    async def render(
+        self,
+        html: str,
+        screenshot: bool | None = None,
+        probe: bool = False,
+        accessibility: bool = False,
+        checks: list[dict] | None = None,
+    ) -> RenderResult:
+        """Render `html`; optionally run axe-core, executable checklist items and the interaction probe
+        (in that order: the later ones click and type). Never raises for anything the page does, never
         takes longer than render_timeout_s."""
         slot = await self._slots.get()
         started = time.perf_counter()
         timings: dict[str, float] = {}
         screenshot = self.cfg.screenshot if screenshot is None else screenshot
+        found: dict = {}
         try:
-            dom, shot, probed = await asyncio.wait_for(
-                self._render(slot, html, screenshot, probe, timings), self.cfg.render_timeout_s
-            )
+            steps = self._render(slot, html, screenshot, probe, accessibility, checks, timings, found)
+            await asyncio.wait_for(steps, self.cfg.render_timeout_s)
             error = "crashed" if slot.crashed else None
         except Exception as e:  # timeouts, crashes, killed renderers: the page failed, not the pool
-            dom, shot, probed, error = None, None, None, _reason(e, slot)
+            found, error = {}, _reason(e, slot)
+        except asyncio.CancelledError:  # the caller gave up (per-item timeout): recycle the slot, then go
+            asyncio.ensure_future(self._recycle(slot))
+            raise
         if error is not None:
             slot = await self._replace(slot)
         self._slots.put_nowait(slot)
@@ -218,16 +246,20 @@ class RenderPool:
         return RenderResult(
             ok=error is None,
             error=error,
-            screenshot=shot,
+            screenshot=found.get("screenshot"),
             console_errors=slot.console_errors[:50],
             page_errors=slot.page_errors[:50],
+            load_errors=found.get("load_errors", len(slot.page_errors)),
             blocked_requests=slot.blocked[:100],
-            dom=dom,
-            probe=probed,
+            dom=found.get("dom"),
+            accessibility=found.get("accessibility"),
+            checks=found.get("checks"),
+            probe=found.get("probe"),
             timings=timings,
         )
 
-    async def _render(self, slot: _Slot, html: str, screenshot: bool, probe: bool, timings: dict[str, float]):
+    async def _render(self, slot: _Slot, html: str, screenshot: bool, probe: bool, accessibility: bool,
+                      checks: list[dict] | None, timings: dict[str, float], found: dict) -> None:  # fmt: skip
         cfg, page = self.cfg, slot.page
         slot.reset(html)
         self._navigations += 1
@@ -243,30 +275,40 @@ class RenderPool:
             # The page navigated itself away (location = ...); the navigation was blocked, and what
             # is on screen now is Chromium's error page, not the generated UI.
             raise RuntimeError(f"navigated away to {page.url[:200]}")
+        found["load_errors"] = len(slot.page_errors)
         slot.step = "dom"
-        dom = await asyncio.wait_for(page.evaluate(_DOM_STATS), cfg.step_timeout_s)
-        slot.blocked += await asyncio.wait_for(page.evaluate("window.__uirayBlocked"), cfg.step_timeout_s)
+        found["dom"] = dom = await asyncio.wait_for(page.evaluate(_DOM_STATS), cfg.step_timeout_s)
+        slot.blocked += dom.pop("blocked")
         mark = _lap(timings, "dom", mark)
-        shot = None
         if screenshot:
             slot.step = "screenshot"
-            clip = None
-            if dom["height"] > cfg.max_page_height:
-                clip = {"x": 0, "y": 0, "width": cfg.viewport_width, "height": cfg.max_page_height}
-            shot = await page.screenshot(
-                full_page=True,
-                clip=clip,
-                animations="disabled",
-                caret="hide",
-                timeout=cfg.step_timeout_s * 1e3,
-            )
+            found["screenshot"] = await asyncio.wait_for(self._screenshot(slot, dom["height"]), cfg.step_timeout_s)
             mark = _lap(timings, "screenshot", mark)
-        probed = None
+        if accessibility:
+            slot.step = "accessibility"
+            found["accessibility"] = await run_axe(page, self.cdn, cfg.step_timeout_s)
+            mark = _lap(timings, "accessibility", mark)
+        if checks:
+            from uiray.render.checks import run_checks
+
+            slot.step = "checks"
+            found["checks"] = await run_checks(page, checks, cfg)
+            mark = _lap(timings, "checks", mark)
         if probe:
             slot.step = "probe"
-            probed = await probe_page(page, slot.page_errors, cfg)
+            found["probe"] = await probe_page(page, slot.page_errors, cfg)
             _lap(timings, "probe", mark)
-        return dom, shot, probed
+
+    async def _screenshot(self, slot: _Slot, page_height: int) -> bytes:
+        """Full-page PNG (cut at max_page_height) straight from CDP: Playwright's page.screenshot adds
+        style injections and frame waits, and Chromium's fast PNG encoder (optimizeForSpeed: larger files,
+        same pixels) halves the encode; together ~20% of a small page's render."""
+        cfg = self.cfg
+        height = max(cfg.viewport_height, min(page_height, cfg.max_page_height))
+        clip = {"x": 0, "y": 0, "width": cfg.viewport_width, "height": height, "scale": 1}
+        params = {"format": "png", "optimizeForSpeed": True, "clip": clip,
+                  "captureBeyondViewport": height > cfg.viewport_height}  # fmt: skip
+        return base64.b64decode((await slot.cdp.send("Page.captureScreenshot", params))["data"])
 
     async def _route(self, slot: _Slot, route) -> None:
         url = route.request.url
@@ -296,6 +338,7 @@ class RenderPool:
         await context.route("**/*", lambda route: self._route(slot, route))
         await context.route_web_socket("**/*", lambda ws: _block_socket(slot, ws))
         page = await context.new_page()
+        slot.cdp = await context.new_cdp_session(page)
         page.on("console", lambda m: m.type == "error" and slot.console_errors.append(m.text[:500]))
         page.on("pageerror", lambda e: slot.page_errors.append(str(e)[:500]))
         page.on("crash", lambda _: setattr(slot, "crashed", True))
@@ -317,6 +360,9 @@ class RenderPool:
             slot.blocked,
         )
         return fresh
+
+    async def _recycle(self, slot: _Slot) -> None:
+        self._slots.put_nowait(await self._replace(slot))
 
     async def _launch(self) -> None:
         executable = shutil.which("chromium") or "/usr/bin/chromium"
@@ -366,11 +412,12 @@ def _reason(error: Exception, slot: _Slot) -> str:
     return f"{step} failed: {type(error).__name__}: {str(error).splitlines()[0][:200]}"
 
 
-def render_html(html: str, cfg: RenderConfig | None = None, probe: bool = False) -> RenderResult:
-    """Render one page in a throwaway pool (for scripts and the CLI; long-lived users keep a RenderPool)."""
+def render_html(html: str, cfg: RenderConfig | None = None, **options) -> RenderResult:
+    """Render one page in a throwaway pool (for scripts and the CLI; long-lived users keep a RenderPool).
+    `options` are RenderPool.render's: probe, accessibility, checks, screenshot."""
 
     async def run() -> RenderResult:
         async with RenderPool((cfg or RenderConfig()).model_copy(update={"pages": 1})) as pool:
-            return await pool.render(html, probe=probe)
+            return await pool.render(html, **options)
 
     return asyncio.run(run())
