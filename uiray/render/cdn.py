@@ -29,6 +29,8 @@ CDN_PACKAGES = {
     "alpinejs": "3.17.5",
     "axe-core": "4.14.1",
 }
+# Build tools installed next to the CDN packages but never served to pages: esbuild transpiles React replies (jsx.py).
+TOOL_PACKAGES = {"esbuild": "0.28.2"}
 TAILWIND_PLAY = "@tailwindcss/browser"  # cdn.tailwindcss.com (v3 play CDN) is served by the v4 browser build
 CDNJS_NAMES = {"Chart.js": "chart.js", "react": "react", "react-dom": "react-dom", "alpinejs": "alpinejs",
                "axe-core": "axe-core", "tailwindcss-browser": TAILWIND_PLAY}  # fmt: skip
@@ -43,22 +45,23 @@ def cdn_dir() -> Path:
 
 
 def prepare_cdn(root: Path | None = None) -> Path:
-    """npm-install the pinned packages into the cache (skipped when all are there at the pinned versions)."""
+    """npm-install the pinned CDN and tool packages into the cache (skipped when all are at the pinned versions)."""
     root = root or cdn_dir()
-    if _installed(root) == CDN_PACKAGES:
+    pinned = CDN_PACKAGES | TOOL_PACKAGES
+    if _installed(root, pinned) == pinned:
         return root
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError("npm is needed to build the CDN cache: apt-get install -y npm (or install Node.js)")
     root.mkdir(parents=True, exist_ok=True)
-    specs = [f"{name}@{version}" for name, version in CDN_PACKAGES.items()]
+    specs = [f"{name}@{version}" for name, version in pinned.items()]
     subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(root), *specs], check=True)
     return root
 
 
-def _installed(root: Path) -> dict[str, str]:
+def _installed(root: Path, packages: dict[str, str]) -> dict[str, str]:
     found = {}
-    for name in CDN_PACKAGES:
+    for name in packages:
         manifest = root / "node_modules" / name / "package.json"
         if manifest.is_file():
             found[name] = json.loads(manifest.read_text())["version"]
@@ -70,7 +73,7 @@ class CdnShim:
 
     def __init__(self, root: Path | None = None):
         self.modules = (root or cdn_dir()) / "node_modules"
-        self.available = set(_installed(self.modules.parent))
+        self.available = set(_installed(self.modules.parent, CDN_PACKAGES))
         self._cache: dict[str, tuple[str, bytes] | None] = {}
 
     def lookup(self, url: str) -> tuple[str, bytes] | None:
