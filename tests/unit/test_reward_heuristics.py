@@ -1,6 +1,5 @@
 import random
 import string
-import time
 
 import pytest
 
@@ -265,8 +264,8 @@ def test_truncated_document_scores_zero():
         "function x(" * 20_000,
     ],
 )
-def test_completeness_stays_linear_on_pathological_pages(page):
-    # Each of these took seconds to minutes with unbounded patterns or HTMLParser.close(); now ~0.1 s.
-    start = time.perf_counter()
-    completeness(page)
-    assert time.perf_counter() - start < 3.0
+def test_completeness_returns_on_pathological_pages(page):
+    # Each of these took seconds to minutes with unbounded patterns or HTMLParser.close() (now ~0.1 s;
+    # benchmarks, not tests, watch speed: a regression shows up here as a test that does not finish).
+    # None of them is a skeleton or a truncated document: noise is not penalised as unfinished work.
+    assert completeness(page) == (1.0, [])
