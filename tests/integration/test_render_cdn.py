@@ -29,6 +29,15 @@ def test_tailwind_play_cdn_styles_the_page(pool):
     assert result["blocked_requests"] == []
 
 
+def test_v3_style_tailwind_config_does_not_break_the_page(pool):
+    body = """<script src="https://cdn.tailwindcss.com"></script>
+    <script>tailwind.config = {theme: {extend: {colors: {brand: '#123456'}}}}</script>
+    <div id="box" class="p-4 flex">styled</div>
+    <script>function report() { const s = getComputedStyle(box); return s.paddingTop + ' ' + s.display }</script>"""
+    result = render(pool, body)
+    assert result["page_errors"] == [] and result["dom"]["title"] == "16px flex"
+
+
 def test_umd_libraries_from_unpkg_jsdelivr_and_cdnjs(pool):
     body = """<script src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
     <script src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>

@@ -32,6 +32,10 @@ CDN_PACKAGES = {
 # Build tools installed next to the CDN packages but never served to pages: esbuild transpiles React replies (jsx.py).
 TOOL_PACKAGES = {"esbuild": "0.28.2"}
 TAILWIND_PLAY = "@tailwindcss/browser"  # cdn.tailwindcss.com (v3 play CDN) is served by the v4 browser build
+# Pages written for the v3 play CDN set `tailwind.config = {...}` right after loading it; the v4 build has
+# no `tailwind` global, so that line would throw and fail the page. Give them an object to write to
+# (their theme extensions are ignored; the default palette and utilities still apply).
+TAILWIND_V3_GLOBAL = b"\n;window.tailwind = window.tailwind || {config: {}};\n"
 CDNJS_NAMES = {"Chart.js": "chart.js", "react": "react", "react-dom": "react-dom", "alpinejs": "alpinejs",
                "axe-core": "axe-core", "tailwindcss-browser": TAILWIND_PLAY}  # fmt: skip
 CONTENT_TYPES = {".js": "application/javascript", ".mjs": "application/javascript", ".css": "text/css",
@@ -79,7 +83,10 @@ class CdnShim:
     def lookup(self, url: str) -> tuple[str, bytes] | None:
         if url not in self._cache:
             file = self._resolve(url)
-            self._cache[url] = None if file is None else (_content_type(file), file.read_bytes())
+            body = None if file is None else file.read_bytes()
+            if body is not None and urlsplit(url).hostname == "cdn.tailwindcss.com":
+                body += TAILWIND_V3_GLOBAL
+            self._cache[url] = None if file is None else (_content_type(file), body)
         return self._cache[url]
 
     def _resolve(self, url: str) -> Path | None:
