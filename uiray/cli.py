@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from uiray.config import ConfigError, GenerateConfig, RenderConfig, load_config, save_config
+from uiray.config import ConfigError, GenerateConfig, RenderConfig, RewardConfig, load_config, save_config
 from uiray.models import KNOWN_MODELS, ModelError, is_prepared, known_model_dir, prepare_model
 
 
@@ -82,6 +82,42 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0 if result["ok"] else 1
 
 
+def cmd_reward(args: argparse.Namespace) -> int:
+    cfg = load_config(RewardConfig, args.config, args.overrides)
+    from uiray.reward.checklist import ChecklistError, load_checklist
+    from uiray.reward.score import score_one
+
+    request = {"prompt": args.prompt, "response": _read(args.response, "response")}
+    if args.reference:
+        request["reference"] = _read(args.reference, "reference")
+    if args.checklist:
+        try:
+            request["checklist"] = [item.model_dump(exclude_none=True) for item in load_checklist(args.checklist)]
+        except ChecklistError as e:
+            raise ConfigError(str(e)) from None
+    outcome = score_one(request, cfg)
+    if args.json:
+        print(json.dumps(outcome, indent=2))
+        return 0
+    breakdown = outcome["breakdown"]
+    print(f"reward {outcome['reward']:.3f}  (preset {breakdown['preset']}, page from {outcome['page_source']})")
+    for name, value in breakdown["components"].items():
+        role = "gate" if name in breakdown["gates"] else f"weight {breakdown['weights'].get(name, 0):.2f}"
+        print(f"  {name:<14} {value:.3f}  {role}")
+    if breakdown["missing"]:
+        print(f"  not available: {', '.join(breakdown['missing'])}")
+    for issue in outcome["issues"]:
+        print(f"  - {issue}")
+    return 0
+
+
+def _read(path: str, what: str) -> str:
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"{what} file not found: {file}")
+    return file.read_text(errors="replace")
+
+
 def cmd_model_prepare(args: argparse.Namespace) -> int:
     for name in args.names or list(KNOWN_MODELS):
         print(prepare_model(name, force=args.force))
@@ -123,6 +159,16 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--config", help="YAML with RenderConfig fields (viewport, timeouts, limits)")
     render.add_argument("overrides", nargs="*", help="overrides, e.g. viewport_width=390 load_timeout_s=10")
     render.set_defaults(func=cmd_render)
+
+    reward = sub.add_parser("reward", help="score a model reply: render, probe, reward components, total")
+    reward.add_argument("--prompt", default="", help="the user prompt the reply answers (for the judge)")
+    reward.add_argument("--response", required=True, help="file with the model's reply (markdown, HTML or TSX)")
+    reward.add_argument("--reference", help="reference HTML page for DOM similarity")
+    reward.add_argument("--checklist", help="checklist JSON (see uiray/reward/checklist.py)")
+    reward.add_argument("--json", action="store_true", help="print the full outcome (RewardBreakdown) as JSON")
+    reward.add_argument("--config", help="YAML with RewardConfig fields (preset, judge, render, ...)")
+    reward.add_argument("overrides", nargs="*", help="overrides, e.g. preset=frontcoder judge.enabled=true")
+    reward.set_defaults(func=cmd_reward)
 
     model = sub.add_parser("model", help="prepare and list base models")
     model_sub = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")

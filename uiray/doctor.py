@@ -97,10 +97,16 @@ def check_ray() -> Check:
 
 
 def check_cdn() -> Check:
-    from uiray.render.cdn import CDN_PACKAGES, CdnShim, cdn_dir
+    from uiray.render.cdn import CDN_PACKAGES, TOOL_PACKAGES, CdnShim, cdn_dir
+    from uiray.render.jsx import JsxError, esbuild_binary
 
     missing = sorted(set(CDN_PACKAGES) - CdnShim().available)
-    detail = f"{cdn_dir()}: " + (f"missing {', '.join(missing)}" if missing else f"{len(CDN_PACKAGES)} packages")
+    try:
+        esbuild_binary()
+    except JsxError:
+        missing += sorted(TOOL_PACKAGES)
+    wanted = len(CDN_PACKAGES) + len(TOOL_PACKAGES)
+    detail = f"{cdn_dir()}: " + (f"missing {', '.join(missing)}" if missing else f"{wanted} packages")
     return not missing, detail, "python -m uiray.render.cdn"
 
 
