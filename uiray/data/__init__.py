@@ -1,0 +1,1 @@
+"""Data stage: corpus formats, validation, dedup, scoring, selection and preference pairs."""
