@@ -11,7 +11,15 @@ import sys
 import time
 from pathlib import Path
 
-from uiray.config import ConfigError, GenerateConfig, RenderConfig, RewardConfig, load_config, save_config
+from uiray.config import (
+    ConfigError,
+    DataConfig,
+    GenerateConfig,
+    RenderConfig,
+    RewardConfig,
+    load_config,
+    save_config,
+)
 from uiray.models import KNOWN_MODELS, ModelError, is_prepared, known_model_dir, prepare_model
 
 
@@ -111,6 +119,16 @@ def cmd_reward(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data(args: argparse.Namespace) -> int:
+    cfg = load_config(DataConfig, args.config, args.overrides)
+    from uiray.data.pipeline import run_data_stage
+
+    stats = run_data_stage(cfg)
+    print(json.dumps({k: stats[k] for k in ("rows_in", "kept", "duplicates", "filtered", "quarantined",
+                                            "counts_add_up", "outputs", "seconds")}))  # fmt: skip
+    return 0 if stats["counts_add_up"] else 1
+
+
 def _read(path: str, what: str) -> str:
     file = Path(path)
     if not file.is_file():
@@ -169,6 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
     reward.add_argument("--config", help="YAML with RewardConfig fields (preset, judge, render, ...)")
     reward.add_argument("overrides", nargs="*", help="overrides, e.g. preset=frontcoder judge.enabled=true")
     reward.set_defaults(func=cmd_reward)
+
+    data = sub.add_parser("data", help="raw corpus -> SFT / DPO / RL sets on Ray Data (validate, dedup, score)")
+    data.add_argument("--config", help="YAML with DataConfig fields (default: configs/data.yaml's defaults)")
+    data.add_argument("overrides", nargs="*", help="overrides, e.g. embedded_rows=500 inputs=[data/my.jsonl]")
+    data.set_defaults(func=cmd_data)
 
     model = sub.add_parser("model", help="prepare and list base models")
     model_sub = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")

@@ -128,7 +128,7 @@ class JudgeConfig(Strict):
     """An LLM/VLM judge behind any OpenAI-compatible endpoint (vLLM, SGLang, OpenAI, ...). Off by default."""
 
     enabled: bool = False
-    """Ask the judge to score checklist items (the run then needs the endpoint)."""
+    """Call the judge (checklist items in the reward; rubric scores in the data stage)."""
     base_url: str = "http://127.0.0.1:8000/v1"
     """Endpoint root, up to and including /v1."""
     model: str = "judge"
@@ -198,13 +198,60 @@ class DedupConfig(Strict):
     """Jaccard similarity at or above which two documents are near-duplicates."""
 
 
+class SelectionConfig(Strict):
+    """Which scored SFT rows are kept (applied in this order)."""
+
+    min_score: float = Field(0.5, ge=0, le=1)
+    """Rows whose score is below this are filtered ('below min_score')."""
+    per_category: int | None = Field(None, ge=1)
+    """Keep at most this many rows per category (best first); None: no quota."""
+    top_k: int | None = Field(None, ge=1)
+    """Then keep at most this many rows overall (best first); None: all."""
+
+
+class PairsConfig(Strict):
+    """Preference pairs built without humans (Dojo's perturbation method)."""
+
+    perturbations: list[str] = []
+    """Perturbations to use (names in uiray/data/perturb.py); empty means all."""
+    per_row: int = Field(2, ge=0, le=16)
+    """Rejected variants tried per chosen row (0 turns perturbation pairs off)."""
+    min_margin: float = Field(0.05, ge=0, le=1)
+    """A pair is kept only when score(chosen) - score(rejected) is at least this (verified by the reward)."""
+    from_groups: bool = True
+    """Also pair the best and worst scored completions of prompts that have several."""
+    seed: int = Field(0, ge=0)
+    """Seed for choosing perturbations."""
+
+
+class RubricConfig(Strict):
+    """Rubric scoring by an LLM judge (FrontCoder's 25 weighted dimensions); off unless judge.enabled."""
+
+    judge: JudgeConfig = JudgeConfig()
+    """Endpoint; judge.enabled=true turns rubric scoring on."""
+    name: Literal["frontcoder"] = "frontcoder"
+    """Rubric preset (uiray/data/rubric.py): FrontCoder's 25 weighted dimensions."""
+    weight: float = Field(0.5, ge=0, le=1)
+    """Share of the final score taken by the rubric when it runs (the rest is the reward)."""
+    cache_dir: str | None = None
+    """Judge answers are appended here and reused on re-runs (resume); None: <output_dir>/rubric_cache."""
+
+
 class DataConfig(Strict):
     """`uiray data`: raw corpus to SFT / DPO / RL sets."""
 
     inputs: list[str] = ["embedded"]
     """jsonl/parquet files or directories (any fsspec URL); 'embedded' is the built-in corpus."""
+    embedded_rows: int = Field(3000, ge=1, le=1_000_000)
+    """Size of the built-in corpus when inputs include 'embedded'."""
+    embedded_seed: int = Field(0, ge=0)
+    """Seed of the built-in corpus."""
+    limit: int | None = Field(None, ge=1)
+    """Read at most this many rows (quick runs)."""
     output_dir: str = "outputs/data"
-    """Where sft/, dpo/, rl/, quarantine/ and stats.json are written."""
+    """Where sft/, dpo/, rl/, quarantine/, filtered/, duplicates/, stats.json and report.md are written."""
+    output_format: Literal["parquet", "jsonl", "both"] = "parquet"
+    """File format of the outputs."""
     model: ModelConfig = ModelConfig()
     """Model whose tokenizer measures lengths."""
     min_tokens: int = Field(64, ge=1)
@@ -213,6 +260,20 @@ class DataConfig(Strict):
     """Answers longer than this are filtered (FrontCoder: 16,384)."""
     dedup: DedupConfig = DedupConfig()
     """Exact + MinHash near-duplicate removal."""
+    render_check: bool = True
+    """Render and probe every SFT answer; pages that fail the render gate are filtered."""
+    reward: RewardConfig = RewardConfig()
+    """Reward used to score answers and verify preference pairs (judge-free by default)."""
+    scorers: int = Field(1, ge=1, le=1024)
+    """Browser actors scoring in parallel (each takes one `render` resource)."""
+    rubric: RubricConfig = RubricConfig()
+    """Optional LLM rubric scores."""
+    selection: SelectionConfig = SelectionConfig()
+    """Which scored rows are kept."""
+    rl_fraction: float = Field(0.1, ge=0, le=1)
+    """Share of selected SFT prompts moved to the RL prompt set (held out from SFT; chosen by id hash)."""
+    pairs: PairsConfig = PairsConfig()
+    """Preference pairs."""
     ray: RayConfig = RayConfig()
     """Cluster to run on."""
 
