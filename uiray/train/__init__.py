@@ -1,0 +1,1 @@
+"""Training building blocks shared by SFT, DPO and GRPO: tokenization, packing, losses and metrics."""
