@@ -2,8 +2,10 @@
 
     python benchmarks/render_pool.py [--pages 200]
 
-Both sides take a full-page screenshot of each page; the pool also routes and CSP-sandboxes every
-page. Prints both rates and their ratio (absolute numbers drift on a noisy 2-core machine).
+Pages are 200 different apps from the embedded corpus. Both sides wait for load and take a full-page
+screenshot of each page; the pool also routes, CSP-sandboxes and serves CDN files to every page (the
+baseline has no network at all, so its Tailwind pages fail fast). Prints both rates and their ratio
+(absolute numbers drift on a noisy 2-core machine).
 """
 
 import argparse
@@ -14,20 +16,12 @@ import time
 from uiray.config import RenderConfig
 from uiray.render.sandbox import CHROMIUM_ARGS, RenderPool
 
-COLORS = ["#e11d48", "#2563eb", "#16a34a", "#f59e0b", "#7c3aed", "#0f172a"]
-
 
 def varied_pages(n: int) -> list[str]:
-    pages = []
-    for i in range(n):
-        items = "".join(f"<li class='item'>Task {j} of page {i}</li>" for j in range(i % 12 + 1))
-        pages.append(
-            f"<!DOCTYPE html><html><head><title>Page {i}</title><style>body{{font-family:sans-serif;"
-            f"color:{COLORS[i % len(COLORS)]}}} .item{{padding:{4 + i % 8}px}}</style></head><body>"
-            f"<header><h1>App {i}</h1></header><main><ul>{items}</ul><button id=b>+</button>"
-            f"<p id=n>0</p></main><script>b.onclick=()=>n.textContent=+n.textContent+1</script></body></html>"
-        )
-    return pages
+    """n different pages from the embedded corpus (20 app kinds, 4-7 KB each, some on the Tailwind CDN)."""
+    from uiray.data.corpus import iter_corpus
+
+    return [row["html"] for row in iter_corpus(n, seed=1, near_dup_fraction=0, exact_dup_fraction=0)]
 
 
 async def pool_rate(pages: list[str], slots: int) -> float:
