@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypedDict
 
 from uiray.config import JudgeConfig
-from uiray.reward.checklist import _ask, _HTTPStatus, _semaphore
+from uiray.reward.judge_http import HTTPStatusError, ask, semaphore
 
 MAX_SCORE = 10.0
 SCALE = "10 = excellent, 7.5 = good with minor flaws, 5 = adequate or partly done, 2.5 = poor, 0 = absent or broken."
@@ -168,12 +168,12 @@ async def judge_rubric(
                 await asyncio.sleep(min(backoff_s * 2 ** (attempt - 1), 30.0))
             attempts += 1
             try:
-                async with _semaphore(cfg.max_concurrency):  # held for the request only, not the back-off
-                    answer = await asyncio.wait_for(_ask(client, endpoint, body, headers), cfg.timeout_s)
+                async with semaphore(cfg.max_concurrency):  # held for the request only, not the back-off
+                    answer = await asyncio.wait_for(ask(client, endpoint, body, headers), cfg.timeout_s)
                 scores = parse_rubric(answer, dims)
             except TimeoutError:
                 error = f"timeout after {cfg.timeout_s:g} s"
-            except _HTTPStatus as e:
+            except HTTPStatusError as e:
                 error = str(e)
                 if not e.retryable:
                     break

@@ -43,13 +43,13 @@ import json
 import math
 import os
 import re
-import weakref
 from pathlib import Path
 from typing import Any, TypedDict
 
 from pydantic import Field, ValidationError, model_validator
 
 from uiray.config import JudgeConfig, Strict
+from uiray.reward.judge_http import HTTPStatusError, ask, semaphore
 
 MAX_SCORE = 5.0
 ACTIONS = ("click", "fill", "select", "press")
@@ -322,22 +322,6 @@ def judge_prompt(prompt: str, code: str, texts: list[str], max_code_chars: int, 
     )
 
 
-_LIMITS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _semaphore(limit: int) -> asyncio.Semaphore:
-    """One semaphore per event loop and limit: every judge call on a loop shares max_concurrency."""
-    per_loop = _LIMITS.setdefault(asyncio.get_running_loop(), {})
-    return per_loop.setdefault(limit, asyncio.Semaphore(limit))
-
-
-class _HTTPStatus(Exception):
-    def __init__(self, status: int, body: str):
-        super().__init__(f"HTTP {status}: {body[:200]}")
-        # 4xx other than timeout/conflict/rate-limit will not fix itself: no point retrying.
-        self.retryable = status >= 500 or status in (408, 409, 429)
-
-
 async def judge_checklist(
     prompt: str,
     code: str,
@@ -371,12 +355,12 @@ async def judge_checklist(
                 await asyncio.sleep(min(backoff_s * 2 ** (attempt - 1), 30.0))
             attempts += 1
             try:
-                async with _semaphore(cfg.max_concurrency):
-                    answer = await asyncio.wait_for(_ask(client, endpoint, body, headers), cfg.timeout_s)
+                async with semaphore(cfg.max_concurrency):
+                    answer = await asyncio.wait_for(ask(client, endpoint, body, headers), cfg.timeout_s)
                 values = parse_scores(answer, len(judged))
             except TimeoutError:
                 error = f"timeout after {cfg.timeout_s:g} s"
-            except _HTTPStatus as e:
+            except HTTPStatusError as e:
                 error = str(e)
                 if not e.retryable:
                     break
@@ -402,21 +386,6 @@ def _chat_request(prompt: str, code: str, texts: list[str], cfg: JudgeConfig, sc
         content = [{"type": "text", "text": text}, {"type": "image_url", "image_url": {"url": url}}]
     messages = [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": content}]
     return {"model": cfg.model, "temperature": cfg.temperature, "messages": messages}
-
-
-async def _ask(client, endpoint: str, body: dict, headers: dict) -> str:
-    response = await client.post(endpoint, json=body, headers=headers)
-    if response.status_code >= 400:
-        raise _HTTPStatus(response.status_code, response.text)
-    try:
-        content = response.json()["choices"][0]["message"]["content"]
-    except (ValueError, KeyError, IndexError, TypeError) as e:
-        raise ValueError(f"not a chat-completions response: {response.text[:200]!r}") from e
-    if isinstance(content, list):  # content parts
-        content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    if not isinstance(content, str):
-        raise ValueError(f"no text in the answer: {content!r:.200}")
-    return content
 
 
 _THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
