@@ -152,3 +152,11 @@ def test_string_ids_and_no_score_column(ray_cluster):
     assert {(d["id"], d["dup_of"], d["dup_kind"]) for d in duplicates} == {("a", "c", "near"), ("b", "c", "exact")}
     [example] = result.stats["examples"]
     assert example["representative"] == "c" and sorted(example["members"]) == ["a", "b", "c"]
+
+
+def test_a_corpus_without_duplicates_is_kept_whole(ray_cluster):
+    rng = random.Random(5)
+    docs = [{"id": i, "text": f"<p>{''.join(rng.choices(string.ascii_letters, k=400))}</p>"} for i in range(20)]
+    result, kept, duplicates = run(ray_cluster, docs, DedupConfig(), score_column=None)
+    assert len(kept) == 20 and duplicates == []
+    assert result.stats["kept"] == 20 and result.stats["clusters"] == 0

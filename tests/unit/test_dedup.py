@@ -182,3 +182,24 @@ def test_bucket_edges_caps_big_buckets_at_the_best_ranked_anchors():
         forest.union(e["a"], e["b"])
     assert len({forest.find(i) for i in range(6)}) == 1  # still one cluster
     assert max(e["bucket_size"] for e in near) == 6
+
+
+def test_vectorised_small_buckets_and_the_per_bucket_loop_find_the_same_clusters():
+    page, docs = random_page(9), []
+    for i in range(12):  # twelve near copies: buckets of up to 12 heads
+        words = page.split(" ")
+        for w in range(i):
+            words[20 + 7 * w] = "x" * (3 + i)
+        docs.append({"id": i, "text": " ".join(words), "score": 0.0})
+    docs += [{"id": 100 + s, "text": random_page(100 + s), "score": 0.0} for s in range(5)]
+    table = band_rows(docs)
+
+    def clusters(edges: pa.Table) -> set[frozenset]:
+        forest = UnionFind()
+        for e in edges.to_pylist():
+            forest.union(e["a"], e["b"])
+        return {frozenset(g) for g in forest.groups().values()}
+
+    vectorised, looped = bucket_edges(table, CFG.threshold), bucket_edges(table, CFG.threshold, small=1)
+    assert clusters(vectorised) == clusters(looped) and len(clusters(looped)) >= 1
+    assert bucket_edges(table.slice(0, 0), CFG.threshold).num_rows == 0
