@@ -129,6 +129,32 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0 if stats["counts_add_up"] else 1
 
 
+def cmd_sft(args: argparse.Namespace) -> int:
+    from uiray.config import SFTConfig
+    from uiray.train.launch import run_sft
+
+    summary = run_sft(load_config(SFTConfig, args.config, args.overrides))
+    print(json.dumps({k: v for k, v in summary.items() if k != "metrics"}))
+    return 0
+
+
+def cmd_dpo(args: argparse.Namespace) -> int:
+    from uiray.config import DPOConfig
+    from uiray.train.launch import run_dpo
+
+    summary = run_dpo(load_config(DPOConfig, args.config, args.overrides))
+    print(json.dumps({k: v for k, v in summary.items() if k != "metrics"}))
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from uiray.train.merge import merge_adapter
+
+    out = merge_adapter(args.adapter, args.output, dtype=args.dtype)
+    print(f"merged weights in {out}")
+    return 0
+
+
 def _read(path: str, what: str) -> str:
     file = Path(path)
     if not file.is_file():
@@ -192,6 +218,21 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--config", help="YAML with DataConfig fields (default: configs/data.yaml's defaults)")
     data.add_argument("overrides", nargs="*", help="overrides, e.g. embedded_rows=500 inputs=[data/my.jsonl]")
     data.set_defaults(func=cmd_data)
+
+    for stage, what in (
+        ("sft", "supervised fine-tuning (or text-mode pre-training) on Ray Train"),
+        ("dpo", "direct preference optimisation on the data stage's pairs, on Ray Train"),
+    ):
+        stage_parser = sub.add_parser(stage, help=what)
+        stage_parser.add_argument("--config", help=f"YAML with {stage.upper()}Config fields (see configs/{stage}.yaml)")
+        stage_parser.add_argument("overrides", nargs="*", help="overrides, e.g. train.lr=2e-5 scaling.strategy=zero2")
+        stage_parser.set_defaults(func=cmd_sft if stage == "sft" else cmd_dpo)
+
+    merge = sub.add_parser("merge", help="merge a LoRA adapter into its base model (full weights for serving)")
+    merge.add_argument("adapter", help="adapter directory, e.g. outputs/sft/final")
+    merge.add_argument("-o", "--output", required=True, help="directory for the merged model")
+    merge.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float16", "float32"])
+    merge.set_defaults(func=cmd_merge)
 
     model = sub.add_parser("model", help="prepare and list base models")
     model_sub = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")

@@ -323,17 +323,44 @@ class ScalingConfig(Strict):
     """ZeRO optimizer/parameter offload to CPU."""
 
 
+class EvalConfig(Strict):
+    every: int = Field(50, ge=1)
+    """Evaluate every this many optimizer steps (and at the end)."""
+    generations: int = Field(2, ge=0, le=64)
+    """Held-out prompts answered greedily at each evaluation and scored (HTML validity, render, colours)."""
+    max_new_tokens: int = Field(384, ge=8, le=32768)
+    """Length cap of those answers."""
+    render: bool = True
+    """Render the sampled answers in the sandbox (needs Chromium) to report render success."""
+
+
+class CheckpointConfig(Strict):
+    every: int = Field(100, ge=1)
+    """Save a checkpoint every this many optimizer steps (and at the end)."""
+    keep: int = Field(2, ge=1)
+    """Newest checkpoints kept (older ones are deleted; the final one is always kept)."""
+
+
 class SFTConfig(Strict):
-    """`uiray sft`: supervised fine-tuning on the data stage's sft/ set."""
+    """`uiray sft`: supervised fine-tuning on the data stage's sft/ set (or continued pre-training on text)."""
 
     model: ModelConfig = ModelConfig()
     """Base model."""
+    mode: Literal["chat", "text"] = "chat"
+    """chat: prompt/completion rows, loss on the reply only. text: raw documents (a `text` column), loss on
+    every token - continued pre-training on front-end code."""
     train_data: str = "outputs/data/sft"
-    """Parquet/jsonl training set."""
+    """Parquet/jsonl training set (any format `uiray data` reads; a `text` column in text mode)."""
     eval_data: str | None = None
     """Held-out set; None holds out eval_fraction of train_data."""
     eval_fraction: float = Field(0.05, ge=0, lt=1)
-    """Share of train_data held out when eval_data is None."""
+    """Share of train_data held out (by id hash) when eval_data is None."""
+    mix_data: str | None = None
+    """General-purpose chat data mixed into training to limit forgetting (Dojo mixes 1:1)."""
+    mix_ratio: float = Field(1.0, ge=0, le=100)
+    """mix_data rows per train_data row (rows beyond that are not used; fewer available -> all of them)."""
+    system_prompt: str | None = UI_SYSTEM_PROMPT
+    """System turn for rows that have none (None: no system turn); use the one you will generate with."""
     output_dir: str = "outputs/sft"
     """Checkpoints, metrics, plots and the resolved config."""
     lora: LoraConfig = LoraConfig()
@@ -343,9 +370,17 @@ class SFTConfig(Strict):
     scaling: ScalingConfig = ScalingConfig()
     """Workers and sharding."""
     packing: bool = True
-    """Pack several samples per row (no cross-sample attention)."""
+    """Pack several samples per row (no cross-sample attention); False pads each sample."""
+    attn_implementation: Literal["sdpa", "eager"] = "sdpa"
+    """Attention kernel of the transformers model."""
+    eval: EvalConfig = EvalConfig()
+    """Validation loss and sampled generations."""
+    checkpoint: CheckpointConfig = CheckpointConfig()
+    """Checkpoint cadence."""
     resume: Literal["auto", "never"] = "auto"
-    """auto continues from the newest checkpoint in output_dir."""
+    """auto continues from the newest checkpoint in output_dir; never starts over (and refuses a non-empty dir)."""
+    seed: int = Field(0, ge=0)
+    """Seed of the data order, the held-out split, adapter init and dropout."""
     wandb: WandbConfig = WandbConfig()
     """Experiment logging."""
     ray: RayConfig = RayConfig()
@@ -356,21 +391,38 @@ class DPOConfig(Strict):
     """`uiray dpo`: preference optimisation on the data stage's dpo/ pairs."""
 
     model: ModelConfig = ModelConfig()
-    """Policy initialisation (usually the SFT output)."""
+    """Policy initialisation (usually the SFT output: a merged model or base model + adapter directory)."""
     train_data: str = "outputs/data/dpo"
     """Parquet/jsonl pairs with prompt/chosen/rejected."""
+    eval_data: str | None = None
+    """Held-out pairs; None holds out eval_fraction of train_data."""
+    eval_fraction: float = Field(0.1, ge=0, lt=1)
+    """Share of train_data held out (by prompt hash: pairs of one prompt stay on one side)."""
+    system_prompt: str | None = UI_SYSTEM_PROMPT
+    """System turn for rows that have none (None: no system turn)."""
     output_dir: str = "outputs/dpo"
     """Checkpoints, metrics and the resolved config."""
     beta: float = Field(0.1, gt=0, le=10)
     """Strength of the KL anchor to the reference (Dojo: 0.1)."""
+    precompute_ref: bool = True
+    """Compute the reference log-probs once before training (one extra forward per pair instead of one per
+    step); required for full fine-tuning, where there is no adapter to switch off."""
     lora: LoraConfig = LoraConfig(r=256, alpha=512)
     """Adapter settings (Dojo preset r256 / alpha 512)."""
     train: OptimConfig = OptimConfig(lr=1e-6)
     """Optimisation settings (Dojo: lr 1e-6)."""
     scaling: ScalingConfig = ScalingConfig()
     """Workers and sharding."""
+    attn_implementation: Literal["sdpa", "eager"] = "sdpa"
+    """Attention kernel of the transformers model."""
+    eval: EvalConfig = EvalConfig(generations=0)
+    """Held-out preference accuracy and margin (and optional sampled generations)."""
+    checkpoint: CheckpointConfig = CheckpointConfig()
+    """Checkpoint cadence."""
     resume: Literal["auto", "never"] = "auto"
-    """auto continues from the newest checkpoint in output_dir."""
+    """auto continues from the newest checkpoint in output_dir; never starts over (and refuses a non-empty dir)."""
+    seed: int = Field(0, ge=0)
+    """Seed of the data order, the held-out split, adapter init and dropout."""
     wandb: WandbConfig = WandbConfig()
     """Experiment logging."""
     ray: RayConfig = RayConfig()

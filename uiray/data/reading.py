@@ -18,21 +18,27 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 def read_inputs(cfg: DataConfig):
-    import ray
-
     parts = []
     for spec in cfg.inputs:
         if spec == "embedded":
             parts.append(_embedded(cfg))
             continue
-        jsonl, parquet = _expand(spec)
-        if jsonl:
-            raw = ray.data.read_binary_files(jsonl, include_paths=True)
-            parts.append(raw.flat_map(_jsonl_rows))
-        if parquet:
-            parts.append(ray.data.read_parquet(parquet, include_paths=True).map(_parquet_row))
+        parts.append(read_path(spec))
     rows = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
     return rows.limit(cfg.limit) if cfg.limit else rows
+
+
+def read_path(spec: str):
+    """A jsonl/parquet file or directory (local or fsspec URL) -> Ray Dataset of normalised rows."""
+    import ray
+
+    jsonl, parquet = _expand(spec)
+    parts = []
+    if jsonl:
+        parts.append(ray.data.read_binary_files(jsonl, include_paths=True).flat_map(_jsonl_rows))
+    if parquet:
+        parts.append(ray.data.read_parquet(parquet, include_paths=True).map(_parquet_row))
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
 
 def _embedded(cfg: DataConfig):

@@ -40,6 +40,8 @@ class PackedRow(TypedDict):
     """0, 1, ... within each sample."""
     seq_lens: list[int]
     """Lengths of the row's samples, in order (cu_seqlens = their running sum from 0)."""
+    ids: list
+    """The samples' `id` values (None where an example has none), in order: which samples a row holds."""
 
 
 def pack(examples: Sequence[Mapping[str, Sequence[int]]], seq_len: int) -> list[PackedRow]:
@@ -73,7 +75,7 @@ def pack(examples: Sequence[Mapping[str, Sequence[int]]], seq_len: int) -> list[
 
 
 def _join(examples: Sequence[Mapping[str, Sequence[int]]]) -> PackedRow:
-    row = PackedRow(input_ids=[], labels=[], position_ids=[], seq_lens=[])
+    row = PackedRow(input_ids=[], labels=[], position_ids=[], seq_lens=[], ids=[])
     for ex in examples:
         ids, labels = list(ex["input_ids"]), list(ex["labels"])
         if len(ids) != len(labels):
@@ -82,6 +84,7 @@ def _join(examples: Sequence[Mapping[str, Sequence[int]]]) -> PackedRow:
         row["labels"] += [IGNORE, *labels[1:]]  # no target across the boundary (module docstring)
         row["position_ids"] += list(range(len(ids)))
         row["seq_lens"].append(len(ids))
+        row["ids"].append(ex.get("id"))
     return row
 
 

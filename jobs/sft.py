@@ -1,0 +1,15 @@
+"""Ray job entrypoint for `uiray sft`.
+
+ray job submit --working-dir . -- python jobs/sft.py --config configs/sft.yaml [train.lr=2e-5 ...]
+"""
+
+import sys
+from pathlib import Path
+
+# `python jobs/x.py` puts jobs/ on sys.path, not the repo root that --working-dir uploads.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from uiray.cli import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main(["sft", *sys.argv[1:]]))

@@ -1,0 +1,186 @@
+"""Training data on Ray Data: read the data stage's sets, split off a held-out set, tokenize, pack.
+
+The driver builds each set once and materializes it in the object store, in a fixed order; every Ray
+Train worker then reads the same ordered stream and keeps its own slice of every global batch:
+
+    rows (parquet/jsonl) -> normalised (uiray.data) -> train | held-out (by id hash)
+        -> tokenized (map_batches; the tokenizer is loaded once per Ray worker process)
+        -> ordered by hash(id, seed) -> packed into seq_len rows (FFD, in buffers of PACK_BUFFER samples)
+        -> materialized
+
+Why not `streaming_split`: it hands blocks to whichever worker asks first, so the order a sample is seen
+in differs from run to run and an interrupted run cannot be resumed without replaying or skipping
+samples. Here batch k of epoch e is the same rows in every run, so a checkpoint only needs (epoch,
+batches done) - see uiray/train/loop.py. The price is that every worker reads every packed row (it drops
+the others' slices), which is cheap next to the forward pass: packed rows are token ids only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from functools import lru_cache
+
+import numpy as np
+
+from uiray.config import ConfigError
+
+PACK_BUFFER = 512
+"""Samples packed together (first-fit decreasing); bigger buffers pack tighter but delay the stream."""
+
+
+def split_key(row_id: str, seed: int) -> float:
+    """A stable number in [0, 1) per (id, seed): held-out membership and the data order hang on it."""
+    digest = hashlib.blake2b(f"{seed}:{row_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def read_rows(path: str, kind: str, mode: str = "chat"):
+    """Rows of one kind ('sft' or 'pref') from a file/directory, or raw `text` documents in text mode."""
+    import ray
+
+    if mode == "text":
+        from uiray.data.reading import _expand
+
+        jsonl, parquet = _expand(path)
+        parts = ([ray.data.read_json(jsonl)] if jsonl else []) + ([ray.data.read_parquet(parquet)] if parquet else [])
+        ds = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+        if "text" not in ds.schema().names:
+            raise ConfigError(f"train_data: text mode needs a `text` column; {path} has {ds.schema().names}")
+        return ds.map(lambda r: {"id": hashlib.sha1(r["text"].encode()).hexdigest()[:16], "text": r["text"]})
+    from uiray.data.reading import read_path
+
+    return read_path(path).filter(lambda r: r["kind"] == kind)
+
+
+def held_out(ds, fraction: float, seed: int, key: str = "id"):
+    """(train, held-out) split by hash: the same rows land on the same side in every run."""
+    if fraction <= 0:
+        return ds, None
+    return (
+        ds.filter(lambda r: split_key(r[key], seed) >= fraction),
+        ds.filter(lambda r: split_key(r[key], seed) < fraction),
+    )
+
+
+@lru_cache(maxsize=2)
+def load_tokenizer(path: str):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(path)
+
+
+def encode_sft(tokenizer_path: str, mode: str, system_prompt: str | None, max_len: int):
+    """map_batches function: rows -> input_ids/labels (loss on the reply only in chat mode)."""
+    from uiray.train.tokenize import encode_chat, encode_text
+
+    def encode(batch: dict) -> dict:
+        tokenizer = load_tokenizer(tokenizer_path)
+        out = {"id": [], "input_ids": [], "labels": []}
+        for i, row_id in enumerate(batch["id"]):
+            if mode == "text":
+                enc = encode_text(tokenizer, batch["text"][i], max_len)
+            else:
+                system = _text(batch["system"][i]) or system_prompt
+                enc = encode_chat(tokenizer, system, batch["prompt"][i], batch["completion"][i], max_len)
+            out["id"].append(row_id)
+            out["input_ids"].append(np.asarray(enc["input_ids"], dtype=np.int32))
+            out["labels"].append(np.asarray(enc["labels"], dtype=np.int32))
+        return out
+
+    return encode
+
+
+def encode_dpo(tokenizer_path: str, system_prompt: str | None, max_len: int):
+    """map_batches function: preference rows -> chosen/rejected input_ids and labels (one shared prompt)."""
+    from uiray.train.tokenize import encode_pair
+
+    def encode(batch: dict) -> dict:
+        tokenizer = load_tokenizer(tokenizer_path)
+        out: dict[str, list] = {"id": []}
+        for i, row_id in enumerate(batch["id"]):
+            system = _text(batch["system"][i]) or system_prompt
+            enc = encode_pair(tokenizer, system, batch["prompt"][i], batch["chosen"][i], batch["rejected"][i], max_len)
+            out["id"].append(row_id)
+            for name, ids in enc.items():
+                out.setdefault(name, []).append(np.asarray(ids, dtype=np.int32))
+        return out
+
+    return encode
+
+
+def _text(value) -> str | None:
+    """A text cell or None (an all-None column reaches numpy batches as NaN floats)."""
+    return value if isinstance(value, str) and value else None
+
+
+def ordered(ds, seed: int):
+    """Sort by hash(id, seed): a shuffled order that is the same in every run with this seed."""
+    return ds.map(lambda r: {**r, "order": split_key(r["id"], seed + 1)}).sort("order").drop_columns(["order"])
+
+
+def pack_rows(seq_len: int, packing: bool):
+    """map_batches function: encoded samples -> packed rows (or one padded-later row per sample)."""
+    from uiray.train.packing import pack
+
+    def to_rows(batch: dict) -> dict:
+        samples = [
+            {"input_ids": ids.tolist(), "labels": labels.tolist(), "id": row_id}
+            for row_id, ids, labels in zip(batch["id"], batch["input_ids"], batch["labels"], strict=True)
+        ]
+        if packing:
+            rows = pack(samples, seq_len)
+        else:
+            rows = [{**s, "position_ids": list(range(len(s["input_ids"]))), "seq_lens": [len(s["input_ids"])],
+                     "ids": [s["id"]]} for s in samples]  # fmt: skip
+        return {
+            "input_ids": [np.asarray(r["input_ids"], dtype=np.int32) for r in rows],
+            "labels": [np.asarray(r["labels"], dtype=np.int32) for r in rows],
+            "position_ids": [np.asarray(r["position_ids"], dtype=np.int32) for r in rows],
+            "seq_lens": [np.asarray(r["seq_lens"], dtype=np.int32) for r in rows],
+            "sample_ids": [list(r["ids"]) for r in rows],
+        }
+
+    return to_rows
+
+
+def global_batches(iterator, global_rows: int, epoch: int, seed: int, skip: int = 0) -> Iterator[list[dict]]:
+    """Consecutive global batches of `global_rows` rows from a worker's (unsplit) dataset iterator.
+
+    Rows are shuffled in a local buffer seeded by (seed, epoch), so every epoch has its own order and
+    every run the same one. The last incomplete batch is dropped (its rows are counted by the caller).
+    `skip` batches are read and thrown away: the resume path.
+    """
+    buffer = max(4 * global_rows, 64)
+    batches = iterator.iter_batches(
+        batch_size=global_rows,
+        batch_format="numpy",
+        drop_last=True,
+        local_shuffle_buffer_size=buffer,
+        local_shuffle_seed=seed * 1000 + epoch,
+    )
+    for index, batch in enumerate(batches):
+        if index >= skip:
+            yield batch_rows(batch)
+
+
+def batch_rows(batch: dict) -> list[dict]:
+    """A numpy batch -> rows of plain Python values (token arrays as lists: torch keeps int32 otherwise)."""
+    columns = {k: [v.tolist() if isinstance(v, np.ndarray) else v for v in values] for k, values in batch.items()}
+    n = len(next(iter(columns.values())))
+    return [{k: values[i] for k, values in columns.items()} for i in range(n)]
+
+
+def quiet_worker() -> None:
+    """Ray Data progress bars from every training worker would drown the step lines."""
+    import ray.data
+
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.execution_options.preserve_order = True
+
+
+def rank_slice(rows: list[dict], rank: int, world: int) -> list[dict]:
+    """This worker's share of a global batch (contiguous, equal-sized)."""
+    per = len(rows) // world
+    return rows[rank * per : (rank + 1) * per]

@@ -1,0 +1,192 @@
+"""The DPO loop that every Ray Train worker runs (loss: uiray/train/losses.py).
+
+    reference log-probs (precomputed once, or per step with the adapter off) -> for each step:
+    grad_accum global batches of pairs -> my slice -> one forward over chosen + rejected rows
+    -> sigmoid DPO loss -> optimizer step -> log rewards/chosen, rewards/rejected, margin, accuracy
+    -> eval (held-out preference accuracy and margin) every N -> checkpoint every M
+
+Precomputed reference log-probs are stored in every checkpoint (reference.json): after a resume the
+policy has moved, and with full fine-tuning there is no other copy of the starting weights to recompute
+them from.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+import torch.distributed as dist
+
+from uiray.config import DPOConfig
+from uiray.train.data import batch_rows, global_batches, quiet_worker, rank_slice
+from uiray.train.loop import Logger, all_sum, load_model, rank_world, resume, save_checkpoint
+from uiray.train.losses import dpo_loss, ref_logprobs_with_adapter_disabled, sequence_logprobs
+from uiray.train.packing import collate_padded
+
+
+def dpo_worker(config: dict) -> None:
+    import ray.train
+
+    from uiray.train.strategies import wrap_for_training
+
+    cfg = DPOConfig.model_validate(config["cfg"])
+    plan = config["plan"]
+    quiet_worker()
+    rank, world = rank_world()
+    model, tokenizer = load_model(cfg.model, cfg.lora, cfg.attn_implementation, cfg.seed)
+    opt = cfg.train
+    trainable = wrap_for_training(
+        model, strategy=cfg.scaling.strategy, lr=opt.lr, weight_decay=opt.weight_decay,
+        max_grad_norm=opt.max_grad_norm, total_steps=plan["total_steps"], warmup_ratio=opt.warmup_ratio,
+        grad_accum=opt.grad_accum, cpu_offload=cfg.scaling.cpu_offload, bf16=cfg.model.dtype == "bfloat16",
+    )  # fmt: skip
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    state = resume(trainable, rank)
+    reference = state.get("reference") or {}
+    if cfg.precompute_ref and not reference:
+        reference = precompute_reference(trainable, ["train", "eval"], world * opt.micro_batch_size, pad_id)
+    logger = Logger(cfg, plan["total_steps"], state, rank, "dpo")
+    data_log: list[dict] = list(state.get("data_log", []))
+    step, epoch, batches_done = state.get("step", 0), state.get("epoch", 0), state.get("batches_done", 0)
+    train = ray.train.get_dataset_shard("train")
+    trainable.model.train()
+    while step < plan["total_steps"] and epoch < opt.epochs:
+        batches = global_batches(train, world * opt.micro_batch_size, epoch, cfg.seed, skip=batches_done)
+        while step < plan["total_steps"]:
+            group = [b for _, b in zip(range(opt.grad_accum), batches, strict=False)]
+            if len(group) < opt.grad_accum:
+                break
+            started = time.perf_counter()
+            sums = [0.0] * 6
+            for global_batch in group:
+                loss, stats = pair_loss(trainable, rank_slice(global_batch, rank, world), reference, cfg.beta, pad_id)
+                trainable.backward(loss)
+                sums = [a + b for a, b in zip(sums, stats, strict=True)]
+            grad_norm = trainable.step()
+            step, batches_done = step + 1, batches_done + opt.grad_accum
+            metrics = _metrics(all_sum(sums))
+            metrics.update({"lr": trainable.lr(), "grad_norm": grad_norm, "epoch": epoch,
+                            "pairs_per_s": metrics.pop("pairs") / (time.perf_counter() - started)})  # fmt: skip
+            if rank == 0:
+                data_log.append({"step": step, "epoch": epoch, "ids": [r["id"] for b in group for r in b]})
+            logger.log(step, metrics)
+            last = step == plan["total_steps"]
+            if step % cfg.eval.every == 0 or last:
+                logger.log(
+                    step, evaluate(trainable, world * opt.micro_batch_size, reference, cfg.beta, pad_id), report=False
+                )
+            if step % cfg.checkpoint.every == 0 or last:
+                progress = {"step": step, "epoch": epoch, "batches_done": batches_done, "world_size": world,
+                            "wandb_id": logger.wandb_id, "reference": reference}  # fmt: skip
+                save_checkpoint(trainable, tokenizer, progress, logger.records, data_log, "dpo loss")
+        epoch, batches_done = epoch + 1, 0
+    logger.finish()
+
+
+def pair_key(row: dict) -> str:
+    return f"{row['id']}:{len(row['chosen_input_ids'])}:{len(row['rejected_input_ids'])}"
+
+
+def _collate_pairs(rows: list[dict], pad_id: int) -> dict[str, torch.Tensor]:
+    """chosen rows then rejected rows, in one right-padded batch (one forward for both)."""
+    import ray.train.torch
+
+    examples = [
+        {"input_ids": r[f"{side}_input_ids"], "labels": r[f"{side}_labels"]}
+        for side in ("chosen", "rejected")
+        for r in rows
+    ]
+    batch = collate_padded(examples, pad_id)
+    return {k: v.to(ray.train.torch.get_device()) for k, v in batch.items()}
+
+
+def _logprobs(model, batch: dict) -> torch.Tensor:
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    return sequence_logprobs(logits, batch["labels"])[0]
+
+
+def pair_loss(trainable, rows: list[dict], reference: dict, beta: float, pad_id: int):
+    """(loss to backward, [loss*n, chosen*n, rejected*n, margin*n, correct, n]) for this rank's pairs."""
+    batch = _collate_pairs(rows, pad_id)
+    n = len(rows)
+    policy = _logprobs(trainable.model, batch)
+    if reference:
+        keys = [pair_key(r) for r in rows]
+        values = [reference[k][0] for k in keys] + [reference[k][1] for k in keys]
+        ref = torch.tensor(values, dtype=policy.dtype, device=policy.device)
+    else:
+        ref = ref_logprobs_with_adapter_disabled(trainable.inner, batch)
+    loss, m = dpo_loss(policy[:n], policy[n:], ref[:n], ref[n:], beta)
+    stats = [loss.item() * n, m["rewards/chosen"] * n, m["rewards/rejected"] * n, m["rewards/margin"] * n,
+             m["rewards/accuracy"] * n, n]  # fmt: skip
+    return loss, stats
+
+
+def _metrics(sums: list[float], prefix: str = "") -> dict:
+    loss, chosen, rejected, margin, correct, n = sums
+    n = max(n, 1)
+    return {f"{prefix}loss": loss / n, f"{prefix}rewards/chosen": chosen / n, f"{prefix}rewards/rejected": rejected / n,
+            f"{prefix}rewards/margin": margin / n, f"{prefix}rewards/accuracy": correct / n, "pairs": n}  # fmt: skip
+
+
+def precompute_reference(trainable, names: list[str], global_rows: int, pad_id: int) -> dict[str, list[float]]:
+    """{pair key: [ref log p(chosen), ref log p(rejected)]} over the named datasets, shared by all ranks."""
+    import ray.train
+
+    rank, world = rank_world()
+    mine: dict[str, list[float]] = {}
+    trainable.model.eval()
+    with torch.no_grad():
+        for name in names:
+            shard = ray.train.get_dataset_shard(name)
+            if shard is None:
+                continue
+            for rows in _plain_batches(shard, global_rows):
+                part = rows[rank::world] or rows[:1]  # every rank runs a forward: weights may be sharded
+                batch = _collate_pairs(part, pad_id)
+                ref = _reference(trainable, batch)
+                for i, row in enumerate(part):
+                    mine[pair_key(row)] = [ref[i].item(), ref[len(part) + i].item()]
+    trainable.model.train()
+    if world == 1:
+        return mine
+    gathered: list[dict] = [{} for _ in range(world)]
+    dist.all_gather_object(gathered, mine)
+    return {k: v for part in gathered for k, v in part.items()}
+
+
+def _reference(trainable, batch: dict) -> torch.Tensor:
+    if hasattr(trainable.inner, "disable_adapter"):
+        with trainable.inner.disable_adapter():
+            return _logprobs(trainable.model, batch)
+    return _logprobs(trainable.model, batch)
+
+
+def _plain_batches(shard, global_rows: int):
+    for batch in shard.iter_batches(batch_size=global_rows, batch_format="numpy"):
+        yield batch_rows(batch)
+
+
+def evaluate(trainable, global_rows: int, reference: dict, beta: float, pad_id: int) -> dict:
+    """Held-out preference accuracy, margin and loss (the eval pairs' reference is precomputed or adapter-off)."""
+    import ray.train
+
+    rank, world = rank_world()
+    shard = ray.train.get_dataset_shard("eval")
+    if shard is None:
+        return {}
+    sums = [0.0] * 6
+    trainable.model.eval()
+    with torch.no_grad():
+        for rows in _plain_batches(shard, global_rows):
+            part = rows[rank::world]
+            if not part:  # keep the collective forward count equal; contributes nothing
+                part, weight = rows[:1], 0.0
+            else:
+                weight = 1.0
+            _, stats = pair_loss(trainable, part, reference, beta, pad_id)
+            sums = [a + weight * b for a, b in zip(sums, stats, strict=True)]
+    trainable.model.train()
+    metrics = _metrics(all_sum(sums), "eval/")
+    metrics.pop("pairs")
+    return metrics

@@ -1,0 +1,161 @@
+"""The driver side of `uiray sft` and `uiray dpo`: data on Ray Data, a TorchTrainer, resume, final outputs.
+
+    run_sft(cfg) / run_dpo(cfg)
+        init_ray -> tokenized + packed datasets (materialized, ordered) -> plan (steps per epoch, total)
+        -> newest complete checkpoint in output_dir (resume: auto) -> TorchTrainer.fit()
+        -> output_dir/final -> the last checkpoint's model/ (adapter + tokenizer), metrics.jsonl, loss.svg
+
+The run's checkpoints live in <output_dir>/checkpoints/step_N (Ray Train's storage: output_dir may be a
+shared filesystem or any pyarrow-supported URL on a cluster; local paths are made absolute).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from uiray.config import ConfigError, DPOConfig, SFTConfig, save_config
+from uiray.train.checkpoint import CHECKPOINTS, latest_checkpoint
+
+
+def log(message: str) -> None:
+    print(f"[uiray] {message}", file=sys.stderr, flush=True)
+
+
+def run_sft(cfg: SFTConfig) -> dict:
+    from uiray.train.data import encode_sft, held_out, ordered, pack_rows, read_rows
+    from uiray.train.sft import sft_worker
+
+    tokenizer_path = _prepare(cfg)
+    rows = read_rows(cfg.train_data, "sft", cfg.mode)
+    train, held = held_out(rows, 0 if cfg.eval_data else cfg.eval_fraction, cfg.seed)
+    if cfg.eval_data:
+        held = read_rows(cfg.eval_data, "sft", cfg.mode)
+    if cfg.mix_data:
+        train = _mixed(train, read_rows(cfg.mix_data, "sft"), cfg.mix_ratio, cfg.seed)
+    encode = encode_sft(tokenizer_path, cfg.mode, cfg.system_prompt, cfg.train.seq_len)
+    pack = pack_rows(cfg.train.seq_len, cfg.packing)
+    datasets = {"train": ordered(train.map_batches(encode, batch_size=64), cfg.seed).map_batches(pack, batch_size=512)}
+    prompts = []
+    if held is not None:
+        datasets["eval"] = held.map_batches(encode, batch_size=64).map_batches(pack, batch_size=512)
+        if cfg.eval.generations and cfg.mode == "chat":
+            prompts = [{"system": r["system"] or cfg.system_prompt, "prompt": r["prompt"]}
+                       for r in held.take(cfg.eval.generations)]  # fmt: skip
+    return _fit(cfg, sft_worker, datasets, {"eval_prompts": prompts}, "sft")
+
+
+def run_dpo(cfg: DPOConfig) -> dict:
+    from uiray.train.data import encode_dpo, held_out, ordered, read_rows
+    from uiray.train.dpo import dpo_worker
+
+    if not cfg.lora.enabled and not cfg.precompute_ref:
+        raise ConfigError(
+            "dpo: full fine-tuning (lora.enabled=false) needs precompute_ref=true (no adapter to switch off)"
+        )
+    tokenizer_path = _prepare(cfg)
+    rows = read_rows(cfg.train_data, "pref").map(lambda r: {**r, "prompt_key": r["prompt"]})
+    train, held = held_out(rows, 0 if cfg.eval_data else cfg.eval_fraction, cfg.seed, key="prompt_key")
+    if cfg.eval_data:
+        held = read_rows(cfg.eval_data, "pref")
+    encode = encode_dpo(tokenizer_path, cfg.system_prompt, cfg.train.seq_len)
+    datasets = {"train": ordered(train.map_batches(encode, batch_size=64), cfg.seed)}
+    if held is not None:
+        datasets["eval"] = held.map_batches(encode, batch_size=64)
+    return _fit(cfg, dpo_worker, datasets, {}, "dpo")
+
+
+def _prepare(cfg) -> str:
+    """Ray up, output_dir checked against `resume`, config saved; returns the tokenizer's directory."""
+    from uiray.cluster import init_ray
+    from uiray.models import resolve_model
+    from uiray.train.loop import adapter_base
+
+    out = Path(cfg.output_dir)
+    if cfg.resume == "never" and (out / CHECKPOINTS).exists():
+        raise ConfigError(f"output_dir {out} already holds checkpoints and resume=never: pick a new output_dir")
+    init_ray(cfg.ray)
+    import ray.data
+
+    ray.data.DataContext.get_current().execution_options.preserve_order = True
+    save_config(cfg, out)
+    return cfg.model.name if adapter_base(cfg.model.name) else resolve_model(cfg.model.name)
+
+
+def _mixed(train, general, ratio: float, seed: int):
+    """train + up to ratio x len(train) rows of general chat data (chosen by id hash, so the same each run)."""
+    from uiray.train.data import ordered
+
+    wanted = int(train.count() * ratio)
+    log(f"mixing in up to {wanted} general rows (mix_ratio={ratio})")
+    return train.union(ordered(general, seed + 7).limit(wanted))
+
+
+def _fit(cfg, worker, datasets: dict, extra: dict, stage: str) -> dict:
+    import ray.train
+    from ray.train.torch import TorchTrainer
+
+    started = time.perf_counter()
+    datasets = {name: ds.materialize() for name, ds in datasets.items()}
+    rows = datasets["train"].count()
+    plan = plan_steps(rows, cfg.scaling.num_workers, cfg.train.micro_batch_size, cfg.train.grad_accum,
+                      cfg.train.epochs, cfg.train.max_steps)  # fmt: skip
+    log(f"{stage}: {rows} training rows -> {plan['steps_per_epoch']} steps/epoch, {plan['total_steps']} steps "
+        f"({time.perf_counter() - started:.0f} s to prepare the data)")  # fmt: skip
+    out = Path(cfg.output_dir).resolve()
+    checkpoint = latest_checkpoint(out) if cfg.resume == "auto" else None
+    if checkpoint is not None:
+        log(f"resuming from {checkpoint}")
+    trainer = TorchTrainer(
+        worker,
+        train_loop_config={"cfg": cfg.model_dump(mode="json"), "plan": plan, **extra},
+        scaling_config=ray.train.ScalingConfig(num_workers=cfg.scaling.num_workers, use_gpu=cfg.scaling.use_gpu),
+        run_config=ray.train.RunConfig(
+            name=CHECKPOINTS, storage_path=str(out),
+            checkpoint_config=ray.train.CheckpointConfig(num_to_keep=cfg.checkpoint.keep),
+        ),
+        datasets=datasets,
+        dataset_config=ray.train.DataConfig(datasets_to_split=[]),  # ordered, unsplit: see uiray/train/data.py
+        resume_from_checkpoint=ray.train.Checkpoint(str(checkpoint)) if checkpoint else None,
+    )  # fmt: skip
+    result = trainer.fit()
+    final = latest_checkpoint(out)
+    summary = {"stage": stage, "rows": rows, **plan, "seconds": round(time.perf_counter() - started, 1)}
+    if final is not None:
+        _publish(final, out)
+        summary["checkpoint"] = str(final)
+        summary["metrics"] = {k: v for k, v in (result.metrics or {}).items() if isinstance(v, (int, float))}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    log(f"{stage}: done in {summary['seconds']} s; final model in {out / 'final'}")
+    return summary
+
+
+def plan_steps(rows: int, workers: int, micro: int, grad_accum: int, epochs: int, max_steps: int | None) -> dict:
+    """Optimizer steps per epoch and in total; an error when the data cannot fill one step."""
+    global_batches = rows // (workers * micro)
+    per_epoch = global_batches // grad_accum
+    if per_epoch == 0:
+        raise ConfigError(
+            f"{rows} training rows cannot fill one step of {workers} workers x micro_batch_size {micro} x "
+            f"grad_accum {grad_accum}: use more data or smaller batches"
+        )
+    total = per_epoch * epochs if max_steps is None else min(max_steps, per_epoch * epochs)
+    return {
+        "steps_per_epoch": per_epoch,
+        "total_steps": total,
+        "dropped_rows_per_epoch": rows - per_epoch * grad_accum * workers * micro,
+    }
+
+
+def _publish(checkpoint: Path, out: Path) -> None:
+    """Copy the final model and curves to output_dir/final and output_dir (stable paths for the next stage)."""
+    final = out / "final"
+    if final.exists():
+        shutil.rmtree(final)
+    shutil.copytree(checkpoint / "model", final)
+    for name in ("metrics.jsonl", "loss.svg", "data_log.jsonl"):
+        if (checkpoint / name).exists():
+            shutil.copy2(checkpoint / name, out / name)

@@ -1,0 +1,195 @@
+"""What the SFT and DPO worker loops share: model loading, resume, checkpoint writing, logging, progress.
+
+These run inside Ray Train workers (one process per rank). Each is a plain function the loops call in
+order; there is no trainer base class. Rank 0 writes the human-facing outputs (model weights, metrics,
+plots, wandb); every rank writes its optimizer shard and RNG state.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from uiray.train.checkpoint import load_rng, read_jsonl, save_model, save_rng, step_dir_name, write_jsonl
+from uiray.train.plot import loss_svg
+
+
+def rank_world() -> tuple[int, int]:
+    import ray.train
+
+    ctx = ray.train.get_context()
+    return ctx.get_world_rank(), ctx.get_world_size()
+
+
+def adapter_base(path: str) -> str | None:
+    """The base model of a peft adapter directory (an SFT output), or None when path is not one."""
+    config = Path(path) / "adapter_config.json"
+    return json.loads(config.read_text())["base_model_name_or_path"] if config.is_file() else None
+
+
+def load_model(model_cfg, lora_cfg, attn_implementation: str, seed: int):
+    """(model with a fresh LoRA adapter - or all weights trainable -, tokenizer).
+
+    model_cfg.name may be a peft adapter directory (say, the SFT output): its adapter is merged into the
+    base first, so DPO trains a new adapter on top of the SFT model and its reference is the SFT model.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from uiray.models import resolve_model
+
+    torch.manual_seed(seed)
+    base = adapter_base(model_cfg.name)
+    path = resolve_model(base or model_cfg.name)
+    dtype = "auto" if model_cfg.dtype == "auto" else getattr(torch, model_cfg.dtype)
+    model = AutoModelForCausalLM.from_pretrained(
+        path, dtype=dtype, attn_implementation=attn_implementation, trust_remote_code=model_cfg.trust_remote_code
+    )
+    if base:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, model_cfg.name).merge_and_unload()
+    tokenizer = AutoTokenizer.from_pretrained(model_cfg.name if base else path)
+    model.config.use_cache = False  # training never reuses a KV cache; generation passes use_cache itself
+    if not lora_cfg.enabled:
+        return model, tokenizer
+    from peft import LoraConfig, get_peft_model
+
+    adapter = LoraConfig(
+        r=lora_cfg.r,
+        lora_alpha=lora_cfg.alpha,
+        lora_dropout=lora_cfg.dropout,
+        target_modules=list(lora_cfg.target_modules),
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, adapter), tokenizer
+
+
+def all_sum(values: list[float]) -> list[float]:
+    """Element-wise sum over ranks (float64 on CPU: gloo and NCCL both take it once moved to the device)."""
+    if not dist.is_initialized() or dist.get_world_size() == 1:
+        return list(values)
+    import ray.train.torch
+
+    tensor = torch.tensor(values, dtype=torch.float64, device=ray.train.torch.get_device())
+    dist.all_reduce(tensor)
+    return tensor.cpu().tolist()
+
+
+class Resumed(dict):
+    """state.json of the checkpoint a run resumes from, plus its metrics and data log ({} for a fresh run)."""
+
+
+def resume(trainable, rank: int) -> Resumed:
+    """Load the Ray Train checkpoint this run was started with (if any) into `trainable` and the RNGs."""
+    import ray.train
+
+    checkpoint = ray.train.get_checkpoint()
+    if checkpoint is None:
+        return Resumed()
+    with checkpoint.as_directory() as directory:
+        directory = Path(directory)
+        trainable.load(directory / "trainer")
+        load_rng(directory / "rng", rank)
+        state = Resumed(json.loads((directory / "state.json").read_text()))
+        state["metrics"] = read_jsonl(directory / "metrics.jsonl")
+        state["data_log"] = read_jsonl(directory / "data_log.jsonl")
+    if rank == 0:
+        print(f"[uiray] resumed from step {state['step']} (epoch {state['epoch']}, batch {state['batches_done']})")
+    return state
+
+
+def save_checkpoint(trainable, tokenizer, state: dict, metrics: list[dict], data_log: list[dict], title: str) -> None:
+    """Collective: every rank writes its part to a local directory and reports it to Ray Train."""
+    import ray.train
+
+    rank, _ = rank_world()
+    full = trainable.trainable_state_dict()  # collective gather; the full weights land on rank 0
+    with tempfile.TemporaryDirectory(prefix="uiray-ckpt-") as tmp:
+        directory = Path(tmp)
+        trainable.save(directory / "trainer")
+        save_rng(directory / "rng", rank)
+        if rank == 0:
+            save_model(trainable.inner, full, tokenizer, directory / "model")
+            write_jsonl(directory / "metrics.jsonl", metrics)
+            write_jsonl(directory / "data_log.jsonl", data_log)
+            (directory / "loss.svg").write_text(loss_svg(metrics, title))
+            (directory / "state.json").write_text(json.dumps(state, indent=1))
+        last = metrics[-1] if metrics else {}
+        ray.train.report(
+            {k: v for k, v in last.items() if isinstance(v, (int, float))},
+            checkpoint=ray.train.Checkpoint.from_directory(directory),
+            checkpoint_dir_name=step_dir_name(state["step"]),
+        )
+
+
+class Logger:
+    """Rank 0's metrics: kept for checkpoints and plots, sent to wandb, printed with progress and ETA."""
+
+    def __init__(self, cfg, total_steps: int, resumed: Resumed, rank: int, stage: str):
+        self.rank, self.total, self.stage = rank, total_steps, stage
+        self.records: list[dict] = list(resumed.get("metrics", []))
+        self.start_step = resumed.get("step", 0)
+        self.started = time.perf_counter()
+        self.wandb = None
+        if rank == 0 and cfg.wandb.mode != "disabled":
+            import wandb
+
+            run_id = resumed.get("wandb_id") or uuid.uuid4().hex[:8]
+            out = Path(cfg.output_dir).resolve()
+            out.mkdir(parents=True, exist_ok=True)
+            self.wandb = wandb.init(
+                project=cfg.wandb.project, mode=cfg.wandb.mode, dir=str(out), id=run_id, resume="allow",
+                config=cfg.model_dump(mode="json"), job_type=stage,
+            )  # fmt: skip
+
+    @property
+    def wandb_id(self) -> str | None:
+        return self.wandb.id if self.wandb else None
+
+    def log(self, step: int, metrics: dict[str, Any], report: bool = True) -> None:
+        import ray.train
+
+        record = {"step": step, **metrics}
+        if self.rank == 0:
+            self.records.append(record)
+            if self.wandb:
+                self.wandb.log(metrics, step=step)
+            print(self.progress_line(step, metrics), flush=True)
+        if report:
+            ray.train.report({k: v for k, v in record.items() if isinstance(v, (int, float))})
+
+    def progress_line(self, step: int, metrics: dict[str, Any]) -> str:
+        done = step - self.start_step
+        elapsed = time.perf_counter() - self.started
+        eta = elapsed / done * (self.total - step) if done > 0 else math.nan
+        shown = " ".join(f"{k} {_fmt(v)}" for k, v in metrics.items() if k in _SHOWN)
+        return f"[{self.stage}] step {step}/{self.total} ({100 * step / self.total:.0f}%) {shown} eta {_duration(eta)}"
+
+    def finish(self) -> None:
+        if self.wandb:
+            self.wandb.finish()
+
+
+_SHOWN = ("loss", "eval/loss", "token_acc", "rewards/accuracy", "eval/rewards/accuracy", "tokens_per_s", "lr")
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1e-2 or abs(value) >= 1e4 else f"{value:.4f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"

@@ -1,0 +1,184 @@
+"""The SFT (and continued pre-training) loop that every Ray Train worker runs, top to bottom.
+
+    resume? -> for each step: grad_accum global batches -> my slice -> forward/backward -> optimizer step
+            -> log (loss, accuracies, tokens/s, lr, grad norm) -> eval every N -> checkpoint every M
+
+Loss normalisation: every worker sees the whole global batch (uiray/train/data.py), so each knows how many
+labelled tokens the optimizer step holds in total (N) before its first forward. Each micro-batch's loss is
+its summed token loss / N, scaled by world * grad_accum because the strategies average gradients over
+ranks and micro-batches. The step's gradient is then exactly the mean over all its labelled tokens, however
+unevenly the tokens fall on micro-batches and ranks (a per-micro-batch mean would weight a short sample's
+tokens more than a long one's).
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+import torch.nn.functional as F
+
+from uiray.config import SFTConfig
+from uiray.train.data import batch_rows, global_batches, quiet_worker, rank_slice
+from uiray.train.loop import Logger, all_sum, load_model, rank_world, resume, save_checkpoint
+from uiray.train.metrics import Counts, critical_token_accuracy, critical_token_mask, token_accuracy
+from uiray.train.packing import collate_packed, collate_padded
+from uiray.train.tokenize import IGNORE
+
+
+def sft_worker(config: dict) -> None:
+    """Ray Train entry point. config: {"cfg": SFTConfig dump, "plan": from uiray.train.launch.plan_steps}."""
+    import ray.train
+    import ray.train.torch
+
+    from uiray.train.strategies import wrap_for_training
+
+    cfg = SFTConfig.model_validate(config["cfg"])
+    plan = config["plan"]
+    quiet_worker()
+    rank, world = rank_world()
+    model, tokenizer = load_model(cfg.model, cfg.lora, cfg.attn_implementation, cfg.seed)
+    opt = cfg.train
+    trainable = wrap_for_training(
+        model, strategy=cfg.scaling.strategy, lr=opt.lr, weight_decay=opt.weight_decay,
+        max_grad_norm=opt.max_grad_norm, total_steps=plan["total_steps"], warmup_ratio=opt.warmup_ratio,
+        grad_accum=opt.grad_accum, cpu_offload=cfg.scaling.cpu_offload, bf16=cfg.model.dtype == "bfloat16",
+    )  # fmt: skip
+    state = resume(trainable, rank)
+    logger = Logger(cfg, plan["total_steps"], state, rank, "sft")
+    data_log: list[dict] = list(state.get("data_log", []))
+    step, epoch, batches_done = state.get("step", 0), state.get("epoch", 0), state.get("batches_done", 0)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    micro_rows = world * opt.micro_batch_size
+    train = ray.train.get_dataset_shard("train")
+    trainable.model.train()
+
+    while step < plan["total_steps"] and epoch < opt.epochs:
+        batches = global_batches(train, micro_rows, epoch, cfg.seed, skip=batches_done)
+        while step < plan["total_steps"]:
+            group = [b for _, b in zip(range(opt.grad_accum), batches, strict=False)]
+            if len(group) < opt.grad_accum:
+                break  # the epoch's tail (fewer batches than one step) is not trained; same in every run
+            started = time.perf_counter()
+            sums = _train_step(trainable, group, rank, world, opt.grad_accum, pad_id, tokenizer, packed=cfg.packing)
+            grad_norm = trainable.step()
+            step, batches_done = step + 1, batches_done + opt.grad_accum
+            elapsed = time.perf_counter() - started
+            metrics = _step_metrics(sums, elapsed, trainable.lr(), grad_norm, epoch)
+            if rank == 0:
+                data_log.append(
+                    {"step": step, "epoch": epoch, "ids": [i for b in group for r in b for i in r["sample_ids"]]}
+                )
+            logger.log(step, metrics)
+            last = step == plan["total_steps"]
+            if step % cfg.eval.every == 0 or last:
+                logger.log(
+                    step, evaluate(cfg, trainable, tokenizer, config.get("eval_prompts", []), pad_id), report=False
+                )
+            if step % cfg.checkpoint.every == 0 or last:
+                progress = {"step": step, "epoch": epoch, "batches_done": batches_done, "world_size": world,
+                            "wandb_id": logger.wandb_id}  # fmt: skip
+                save_checkpoint(trainable, tokenizer, progress, logger.records, data_log, "sft loss")
+        epoch, batches_done = epoch + 1, 0
+    logger.finish()
+
+
+def _train_step(trainable, group, rank, world, grad_accum, pad_id, tokenizer, packed: bool) -> list[float]:
+    """Forward/backward over this rank's slices of one step's global batches; returns summed statistics."""
+    labelled = sum(int((torch.as_tensor(r["labels"][1:]) != IGNORE).sum()) for b in group for r in b)
+    loss_sum, acc, crit, tokens = 0.0, Counts(0, 0), Counts(0, 0), 0
+    for global_batch in group:
+        rows = rank_slice(global_batch, rank, world)
+        batch = _collate(rows, pad_id, packed, trainable)
+        logits = trainable.model(**{k: v for k, v in batch.items() if k != "labels"}).logits
+        token_loss = _token_loss_sum(logits, batch["labels"])
+        trainable.backward(token_loss / max(labelled, 1) * world * grad_accum)
+        with torch.no_grad():
+            labels = batch["labels"]
+            loss_sum += float(token_loss)
+            acc = _add(acc, token_accuracy(logits, labels))
+            crit = _add(
+                crit, critical_token_accuracy(logits, labels, critical_token_mask(tokenizer, batch["input_ids"].cpu()))
+            )
+            tokens += sum(len(r["input_ids"]) for r in rows)
+    return all_sum([loss_sum, labelled / world, *acc, *crit, tokens])
+
+
+def _collate(rows, pad_id: int, packed: bool, trainable) -> dict[str, torch.Tensor]:
+    import ray.train.torch
+
+    device = ray.train.torch.get_device()
+    if packed:
+        dtype = trainable.inner.get_input_embeddings().weight.dtype
+        batch = collate_packed(rows, pad_id, mask_dtype=dtype if dtype.is_floating_point else torch.float32)
+        batch.pop("cu_seqlens")
+    else:
+        batch = collate_padded(rows, pad_id)
+    return {k: v.to(device) for k, v in batch.items()}
+
+
+def _token_loss_sum(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Summed next-token cross-entropy over labelled positions (float32: bf16 sums drift)."""
+    return F.cross_entropy(
+        logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten(), ignore_index=IGNORE, reduction="sum"
+    )
+
+
+def _add(a: Counts, b: Counts) -> Counts:
+    return Counts(a.correct + b.correct, a.total + b.total)
+
+
+def _step_metrics(sums: list[float], elapsed: float, lr: float, grad_norm: float, epoch: int) -> dict:
+    loss_sum, labelled, correct, total, crit_correct, crit_total, tokens = sums
+    loss = loss_sum / max(labelled, 1)
+    return {
+        "loss": loss,
+        "perplexity": float(torch.tensor(loss).clamp(max=50).exp()),
+        "token_acc": Counts(int(correct), int(total)).rate,
+        "critical_token_acc": Counts(int(crit_correct), int(crit_total)).rate,
+        "tokens_per_s": tokens / elapsed,
+        "lr": lr,
+        "grad_norm": grad_norm,
+        "epoch": epoch,
+    }
+
+
+def evaluate(cfg: SFTConfig, trainable, tokenizer, prompts: list[dict], pad_id: int) -> dict:
+    """Validation loss/accuracy on the held-out set (all ranks share the work), then sampled generations."""
+    import ray.train
+
+    rank, world = rank_world()
+    shard = ray.train.get_dataset_shard("eval")
+    metrics: dict = {}
+    trainable.model.eval()
+    with torch.no_grad():
+        if shard is not None:
+            sums = [0.0] * 4
+            for batch in shard.iter_batches(batch_size=world * cfg.train.micro_batch_size, batch_format="numpy"):
+                rows = batch_rows(batch)
+                mine = rows[rank::world] or [_ignored(rows[0])]  # every rank runs a forward (sharded params)
+                collated = _collate(mine, pad_id, cfg.packing, trainable)
+                logits = trainable.model(**{k: v for k, v in collated.items() if k != "labels"}).logits
+                counts = token_accuracy(logits, collated["labels"])
+                sums = [
+                    s + v
+                    for s, v in zip(
+                        sums,
+                        [float(_token_loss_sum(logits, collated["labels"])), counts.total, counts.correct, 0],
+                        strict=True,
+                    )
+                ]
+            loss_sum, total, correct, _ = all_sum(sums)
+            metrics.update(
+                {"eval/loss": loss_sum / max(total, 1), "eval/token_acc": Counts(int(correct), int(total)).rate}
+            )
+        if prompts:
+            from uiray.train.samples import score_samples
+
+            metrics.update(score_samples(trainable, tokenizer, prompts, cfg.eval, rank))
+    trainable.model.train()
+    return metrics
+
+
+def _ignored(row: dict) -> dict:
+    return {**row, "labels": [IGNORE] * len(row["labels"])}
