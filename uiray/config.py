@@ -321,6 +321,8 @@ class ScalingConfig(Strict):
     """Sharding strategy."""
     cpu_offload: bool = False
     """ZeRO optimizer/parameter offload to CPU."""
+    max_failures: int = Field(2, ge=-1)
+    """Worker-group restarts from the newest checkpoint after a worker dies (-1: unlimited)."""
 
 
 class EvalConfig(Strict):

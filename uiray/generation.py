@@ -9,8 +9,10 @@ vLLM is imported inside UIGenerator, after the environment it reads at import ti
 
 from __future__ import annotations
 
+import json
 import os
 import time
+from pathlib import Path
 from typing import TypedDict
 
 from uiray.config import EngineConfig, GenerateConfig, ModelConfig, SamplingConfig
@@ -55,7 +57,11 @@ class UIGenerator:
         self.engine_cfg = engine or cfg.engine
         self.system_prompt = cfg.system_prompt
         self.response_prefix = cfg.response_prefix
-        self.model_path = resolve_model(self.model_cfg.name)
+        # A peft adapter directory (uiray sft/dpo output) runs as vLLM LoRA on top of its base model.
+        self.adapter = _adapter_config(self.model_cfg.name)
+        base = self.adapter["base_model_name_or_path"] if self.adapter else self.model_cfg.name
+        self.model_path = resolve_model(base)
+        self.lora_request = None
         for key, value in engine_environment(self.engine_cfg).items():
             os.environ.setdefault(key, value)
 
@@ -73,7 +79,12 @@ class UIGenerator:
             tensor_parallel_size=e.tensor_parallel_size,
             gpu_memory_utilization=e.gpu_memory_utilization,
             distributed_executor_backend="uni" if e.in_process else None,
+            **(_lora_options(self.adapter) if self.adapter else {}),
         )
+        if self.adapter:
+            from vllm.lora.request import LoRARequest
+
+            self.lora_request = LoRARequest("adapter", 1, str(Path(self.model_cfg.name).resolve()))
         self.load_seconds = time.time() - started
 
     def messages(self, prompt: str) -> list[dict[str, str]]:
@@ -105,6 +116,7 @@ class UIGenerator:
             use_tqdm=progress,
             add_generation_prompt=not prefixed,
             continue_final_message=prefixed,
+            lora_request=self.lora_request,
         )
         results: list[Generation] = []
         for prompt, output in zip(prompts, outputs, strict=True):
@@ -123,3 +135,15 @@ class UIGenerator:
                     )
                 )
         return results
+
+
+def _adapter_config(name: str) -> dict | None:
+    config = Path(name).expanduser() / "adapter_config.json"
+    return json.loads(config.read_text()) if config.is_file() else None
+
+
+def _lora_options(adapter: dict) -> dict:
+    # vLLM sizes its LoRA buffers up front: the largest rank it will see, here the adapter's own.
+    # vLLM accepts powers of two (8 ... 512) for it.
+    rank = max(8, 1 << (int(adapter["r"]) - 1).bit_length())
+    return {"enable_lora": True, "max_lora_rank": rank, "max_loras": 1}

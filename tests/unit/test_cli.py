@@ -6,7 +6,17 @@ from uiray.cli import build_parser, main
 
 def test_help_lists_only_working_commands():
     subparsers = next(a for a in build_parser()._actions if a.dest == "command")
-    assert sorted(subparsers.choices) == ["data", "doctor", "dpo", "generate", "merge", "model", "render", "reward", "sft"]
+    assert sorted(subparsers.choices) == [
+        "data",
+        "doctor",
+        "dpo",
+        "generate",
+        "merge",
+        "model",
+        "render",
+        "reward",
+        "sft",
+    ]
 
 
 def test_config_errors_exit_2_and_name_the_field(capsys):

@@ -41,7 +41,7 @@ def dpo_worker(config: dict) -> None:
         grad_accum=opt.grad_accum, cpu_offload=cfg.scaling.cpu_offload, bf16=cfg.model.dtype == "bfloat16",
     )  # fmt: skip
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    state = resume(trainable, rank)
+    state = resume(trainable, rank, config.get("resume_from"))
     reference = state.get("reference") or {}
     if cfg.precompute_ref and not reference:
         reference = precompute_reference(trainable, ["train", "eval"], world * opt.micro_batch_size, pad_id)
@@ -49,6 +49,8 @@ def dpo_worker(config: dict) -> None:
     data_log: list[dict] = list(state.get("data_log", []))
     step, epoch, batches_done = state.get("step", 0), state.get("epoch", 0), state.get("batches_done", 0)
     train = ray.train.get_dataset_shard("train")
+    if step == 0:  # the baseline every later evaluation is compared with
+        logger.log(0, evaluate(trainable, world * opt.micro_batch_size, reference, cfg.beta, pad_id), report=False)
     trainable.model.train()
     while step < plan["total_steps"] and epoch < opt.epochs:
         batches = global_batches(train, world * opt.micro_batch_size, epoch, cfg.seed, skip=batches_done)

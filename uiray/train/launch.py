@@ -95,11 +95,13 @@ def _mixed(train, general, ratio: float, seed: int):
 
 
 def _fit(cfg, worker, datasets: dict, extra: dict, stage: str) -> dict:
+    import ray.data
     import ray.train
     from ray.train.torch import TorchTrainer
 
     started = time.perf_counter()
     datasets = {name: ds.materialize() for name, ds in datasets.items()}
+    ray.data.DataContext.get_current().enable_progress_bars = False  # workers re-read them: no bar per worker
     rows = datasets["train"].count()
     plan = plan_steps(rows, cfg.scaling.num_workers, cfg.train.micro_batch_size, cfg.train.grad_accum,
                       cfg.train.epochs, cfg.train.max_steps)  # fmt: skip
@@ -111,15 +113,17 @@ def _fit(cfg, worker, datasets: dict, extra: dict, stage: str) -> dict:
         log(f"resuming from {checkpoint}")
     trainer = TorchTrainer(
         worker,
-        train_loop_config={"cfg": cfg.model_dump(mode="json"), "plan": plan, **extra},
+        train_loop_config={
+            "cfg": cfg.model_dump(mode="json"), "plan": plan, "resume_from": checkpoint and str(checkpoint), **extra
+        },
         scaling_config=ray.train.ScalingConfig(num_workers=cfg.scaling.num_workers, use_gpu=cfg.scaling.use_gpu),
         run_config=ray.train.RunConfig(
             name=CHECKPOINTS, storage_path=str(out),
             checkpoint_config=ray.train.CheckpointConfig(num_to_keep=cfg.checkpoint.keep),
+            failure_config=ray.train.FailureConfig(max_failures=cfg.scaling.max_failures),
         ),
         datasets=datasets,
         dataset_config=ray.train.DataConfig(datasets_to_split=[]),  # ordered, unsplit: see uiray/train/data.py
-        resume_from_checkpoint=ray.train.Checkpoint(str(checkpoint)) if checkpoint else None,
     )  # fmt: skip
     result = trainer.fit()
     final = latest_checkpoint(out)

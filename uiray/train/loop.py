@@ -87,11 +87,12 @@ class Resumed(dict):
     """state.json of the checkpoint a run resumes from, plus its metrics and data log ({} for a fresh run)."""
 
 
-def resume(trainable, rank: int) -> Resumed:
-    """Load the Ray Train checkpoint this run was started with (if any) into `trainable` and the RNGs."""
+def resume(trainable, rank: int, resume_from: str | None) -> Resumed:
+    """Load a checkpoint into `trainable` and the RNGs: the one the driver picked (the newest complete one
+    in output_dir), else the one Ray Train restores after a worker failure within this run."""
     import ray.train
 
-    checkpoint = ray.train.get_checkpoint()
+    checkpoint = ray.train.get_checkpoint() or (ray.train.Checkpoint(resume_from) if resume_from else None)
     if checkpoint is None:
         return Resumed()
     with checkpoint.as_directory() as directory:

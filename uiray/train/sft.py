@@ -44,13 +44,15 @@ def sft_worker(config: dict) -> None:
         max_grad_norm=opt.max_grad_norm, total_steps=plan["total_steps"], warmup_ratio=opt.warmup_ratio,
         grad_accum=opt.grad_accum, cpu_offload=cfg.scaling.cpu_offload, bf16=cfg.model.dtype == "bfloat16",
     )  # fmt: skip
-    state = resume(trainable, rank)
+    state = resume(trainable, rank, config.get("resume_from"))
     logger = Logger(cfg, plan["total_steps"], state, rank, "sft")
     data_log: list[dict] = list(state.get("data_log", []))
     step, epoch, batches_done = state.get("step", 0), state.get("epoch", 0), state.get("batches_done", 0)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     micro_rows = world * opt.micro_batch_size
     train = ray.train.get_dataset_shard("train")
+    if step == 0:  # the baseline every later evaluation is compared with
+        logger.log(0, evaluate(cfg, trainable, tokenizer, config.get("eval_prompts", []), pad_id), report=False)
     trainable.model.train()
 
     while step < plan["total_steps"] and epoch < opt.epochs:
