@@ -221,6 +221,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=20000)
     parser.add_argument("--threshold", type=float, default=0.8)
     parser.add_argument("--cpus", type=int, default=os.cpu_count())
+    parser.add_argument("--default-workers", action="store_true", help="Ray's default idle-worker killing")
     args = parser.parse_args()
     cfg = DedupConfig(threshold=args.threshold)
 
@@ -249,8 +250,17 @@ def main() -> None:
     from uiray.data.dedup import dedup
 
     # A fresh local cluster of exactly --cpus CPUs even when someone's `ray start` cluster runs on this machine
-    # (init_ray would join it); no dashboard, whose agents would take CPU from a 2-core measurement.
-    ray.init(address="local", num_cpus=args.cpus, object_store_memory=2 * 1024**3, include_dashboard=False)
+    # (init_ray would join it); no dashboard, whose agents would take CPU from a 2-core measurement. Idle worker
+    # processes are kept, as on a batch cluster: Ray's default kills those above num_cpus after 1 s, and the
+    # shuffle's aggregator actors then re-spawn them (~1 CPU-second each on 2 cores): measured ~3 s per dedup.
+    keep_workers = {} if args.default_workers else {"idle_worker_killing_time_threshold_ms": 600_000}
+    ray.init(
+        address="local",
+        num_cpus=args.cpus,
+        object_store_memory=2 * 1024**3,
+        include_dashboard=False,
+        _system_config={**keep_workers, "num_workers_soft_limit": 4 * args.cpus} if keep_workers else None,
+    )
     ray.data.DataContext.get_current().enable_progress_bars = False
     table = pa.Table.from_pylist(docs)
     step = -(-len(table) // (4 * args.cpus))  # 4 blocks per CPU: even waves, small tail

@@ -47,7 +47,8 @@ def sft_data(tmp_path_factory) -> Path:
 def test_sft_killed_driver_resumes_without_replay_or_skip_and_adapter_runs_in_vllm(tiny_model_dir, sft_data, tmp_path):
     out = tmp_path / "sft"
     settings = ["train.seq_len=512", "train.lr=5e-3", "train.max_steps=12", "train.epochs=2", "checkpoint.every=3",
-                "eval.every=6", "eval.generations=1", "eval.max_new_tokens=16", "eval.render=false", "eval_fraction=0.1"]  # fmt: skip
+                "eval.every=6", "eval.generations=1", "eval.max_new_tokens=16", "eval.render=false",
+                "eval_fraction=0.1"]  # fmt: skip
     command = _stage("sft", tiny_model_dir, out, sft_data, *settings)
     first = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     target = out / "checkpoints" / "step_000006" / "state.json"
