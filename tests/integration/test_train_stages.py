@@ -130,3 +130,30 @@ def test_dpo_raises_held_out_preference_accuracy_and_margin(tiny_model_dir, dpo_
     train_steps = [m for m in metrics if "rewards/margin" in m]
     assert {"rewards/chosen", "rewards/rejected", "rewards/accuracy", "pairs_per_s", "grad_norm"} <= set(train_steps[0])
     assert (out / "final" / "adapter_config.json").is_file()
+
+
+def test_merge_folds_the_adapter_into_full_weights(tiny_model_dir, tmp_path):
+    """`uiray merge`: the merged checkpoint computes what base + adapter compute."""
+    import torch
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from uiray.cli import main
+
+    torch.manual_seed(0)
+    model = get_peft_model(
+        AutoModelForCausalLM.from_pretrained(tiny_model_dir), LoraConfig(r=4, target_modules=["q_proj", "v_proj"])
+    )
+    for name, param in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(param, std=0.05)  # a trained-looking adapter (B starts at zero)
+    model.save_pretrained(tmp_path / "adapter")
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(tmp_path / "adapter")
+    assert main(["merge", str(tmp_path / "adapter"), "-o", str(tmp_path / "merged"), "--dtype", "float32"]) == 0
+
+    ids = torch.tensor([[1, 5, 9, 42, 7]])
+    merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged")
+    adapted = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model_dir), tmp_path / "adapter")
+    with torch.no_grad():
+        torch.testing.assert_close(merged(ids).logits, adapted(ids).logits, atol=1e-4, rtol=1e-4)
+    assert (tmp_path / "merged" / "tokenizer_config.json").is_file()

@@ -93,3 +93,12 @@ def test_importing_uiray_and_its_config_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_stage_yaml_files_are_the_documented_defaults():
+    """configs/<stage>.yaml is what a user edits: it must load and match the schema's defaults."""
+    from uiray.config import DataConfig, DPOConfig, SFTConfig
+
+    root = Path(__file__).resolve().parents[2] / "configs"
+    for name, cls in (("sft", SFTConfig), ("dpo", DPOConfig), ("data", DataConfig)):
+        assert load_config(cls, root / f"{name}.yaml") == cls(), f"configs/{name}.yaml differs from {cls.__name__}()"

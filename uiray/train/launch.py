@@ -95,13 +95,13 @@ def _mixed(train, general, ratio: float, seed: int):
 
 
 def _fit(cfg, worker, datasets: dict, extra: dict, stage: str) -> dict:
-    import ray.data
     import ray.train
     from ray.train.torch import TorchTrainer
 
     started = time.perf_counter()
     datasets = {name: ds.materialize() for name, ds in datasets.items()}
-    ray.data.DataContext.get_current().enable_progress_bars = False  # workers re-read them: no bar per worker
+    for ds in datasets.values():
+        ds.context.enable_progress_bars = False  # every worker re-reads them: no progress bar per worker
     rows = datasets["train"].count()
     plan = plan_steps(rows, cfg.scaling.num_workers, cfg.train.micro_batch_size, cfg.train.grad_accum,
                       cfg.train.epochs, cfg.train.max_steps)  # fmt: skip
