@@ -304,12 +304,14 @@ class OptimConfig(Strict):
     """Passes over the training set."""
     max_steps: int | None = Field(None, ge=1)
     """Stop after this many optimizer steps (overrides epochs)."""
-    micro_batch_size: int = Field(2, ge=1)
-    """Sequences (or packed rows) per worker per forward pass."""
-    grad_accum: int = Field(1, ge=1)
+    micro_batch_size: int = Field(1, ge=1)
+    """Sequences (or packed rows) per worker per forward pass (DPO: pairs)."""
+    grad_accum: int = Field(8, ge=1)
     """Micro-batches per optimizer step."""
     seq_len: int = Field(2048, ge=16)
     """Training sequence length (packed row length)."""
+    gradient_checkpointing: bool = True
+    """Recompute each layer's activations in backward instead of keeping them: less memory, ~30% more compute."""
 
 
 class ScalingConfig(Strict):

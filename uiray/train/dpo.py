@@ -33,7 +33,9 @@ def dpo_worker(config: dict) -> None:
     plan = config["plan"]
     quiet_worker()
     rank, world = rank_world()
-    model, tokenizer = load_model(cfg.model, cfg.lora, cfg.attn_implementation, cfg.seed)
+    model, tokenizer = load_model(
+        cfg.model, cfg.lora, cfg.attn_implementation, cfg.seed, cfg.train.gradient_checkpointing
+    )
     opt = cfg.train
     trainable = wrap_for_training(
         model, strategy=cfg.scaling.strategy, lr=opt.lr, weight_decay=opt.weight_decay,

@@ -35,7 +35,7 @@ def adapter_base(path: str) -> str | None:
     return json.loads(config.read_text())["base_model_name_or_path"] if config.is_file() else None
 
 
-def load_model(model_cfg, lora_cfg, attn_implementation: str, seed: int):
+def load_model(model_cfg, lora_cfg, attn_implementation: str, seed: int, gradient_checkpointing: bool = False):
     """(model with a fresh LoRA adapter - or all weights trainable -, tokenizer).
 
     model_cfg.name may be a peft adapter directory (say, the SFT output): its adapter is merged into the
@@ -58,6 +58,9 @@ def load_model(model_cfg, lora_cfg, attn_implementation: str, seed: int):
         model = PeftModel.from_pretrained(model, model_cfg.name).merge_and_unload()
     tokenizer = AutoTokenizer.from_pretrained(model_cfg.name if base else path)
     model.config.use_cache = False  # training never reuses a KV cache; generation passes use_cache itself
+    if gradient_checkpointing:
+        # Non-reentrant checkpointing works with frozen inputs (LoRA) without enable_input_require_grads.
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if not lora_cfg.enabled:
         return model, tokenizer
     from peft import LoraConfig, get_peft_model
