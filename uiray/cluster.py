@@ -31,11 +31,30 @@ def init_ray(cfg: RayConfig | None = None, **init_kwargs: Any):
         return None
     if address:
         return ray.init(address=address, log_to_driver=True, **init_kwargs)
+    # Ray's state API (used inside Ray Train's PlacementGroupCleaner, among others) finds "its" cluster by
+    # scanning this machine; with two local clusters (two runs on one laptop) it picks one or fails, and
+    # the cleaner then tears down a live run's workers. Pinning the dashboard port and handing every
+    # process of this job the API server address keeps each run talking to its own cluster.
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}"
+    os.environ["RAY_API_SERVER_ADDRESS"] = api
+    runtime_env = init_kwargs.pop("runtime_env", None) or {}
+    runtime_env["env_vars"] = {"RAY_API_SERVER_ADDRESS": api, **runtime_env.get("env_vars", {})}
     return ray.init(
         num_cpus=cfg.num_cpus or os.cpu_count(),
         object_store_memory=int(cfg.object_store_gib * GIB),
         include_dashboard=True,
         dashboard_host="127.0.0.1",
+        dashboard_port=port,
         resources={"render": cfg.render_slots, **init_kwargs.pop("resources", {})},
+        runtime_env=runtime_env,
         **init_kwargs,
     )
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
