@@ -34,10 +34,10 @@ def init_ray(cfg: RayConfig | None = None, **init_kwargs: Any):
     # Ray's state API (used inside Ray Train's PlacementGroupCleaner, among others) finds "its" cluster by
     # scanning this machine; with two local clusters (two runs on one laptop) it picks one or fails, and
     # the cleaner then tears down a live run's workers. Pinning the dashboard port and handing every
-    # process of this job the API server address keeps each run talking to its own cluster.
+    # process of this job the API server address keeps each run talking to its own cluster. Not this
+    # process's environment: `ray job submit` and friends started from here would follow it to a dead port.
     port = _free_port()
     api = f"http://127.0.0.1:{port}"
-    os.environ["RAY_API_SERVER_ADDRESS"] = api
     runtime_env = init_kwargs.pop("runtime_env", None) or {}
     runtime_env["env_vars"] = {"RAY_API_SERVER_ADDRESS": api, **runtime_env.get("env_vars", {})}
     return ray.init(
