@@ -125,3 +125,17 @@ def test_pair_shares_one_prompt_cut_against_the_longer_reply(tokenizer):
     whole = encode_pair(tokenizer, "sys", "a counter", REPLY, rejected, max_len=4096)
     alone = encode_chat(tokenizer, "sys", "a counter", REPLY, max_len=4096)
     assert (whole["chosen_input_ids"], whole["chosen_labels"]) == (alone["input_ids"], alone["labels"])
+
+
+def test_pair_differing_past_the_window_slides_to_keep_the_difference(tokenizer):
+    """A pair that differs only near its end must not become two identical (margin 0) sequences."""
+    body = "<p>same paragraph of the page</p>\n" * 40
+    chosen = f'```html\n<body>{body}<button onclick="go()">Go</button></body>\n```'
+    rejected = f"```html\n<body>{body}<button>Go</button></body>\n```"
+    pair = encode_pair(tokenizer, "sys", "a page", chosen, rejected, max_len=80)
+    c, r = pair["chosen_input_ids"], pair["rejected_input_ids"]
+    assert len(c) <= 80 and len(r) <= 80 and c != r
+    first = next(i for i, (a, b) in enumerate(zip(c, r, strict=False)) if a != b)
+    assert c[:first] == r[:first] and first >= 80 // 2 - 1  # shared context, then the differing tails
+    assert tokenizer.decode(c[first:]).startswith(" onclick") or "onclick" in tokenizer.decode(c[first - 1 :])
+    assert pair["chosen_labels"][first:] != [IGNORE] * len(c[first:])  # the differing tokens are labelled

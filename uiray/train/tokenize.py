@@ -64,18 +64,41 @@ def encode_pair(tokenizer, system: str | None, prompt: str, chosen: str, rejecte
     The prompt is cut against the longer reply, so chosen and rejected are scored in the same context
     (a different context would move their log-probabilities for reasons that have nothing to do with
     the replies).
+
+    Long pages: perturbed pairs often differ only late in the page (a broken handler in the closing
+    script), past max_len. Cut as above, both sequences would be identical, the pair's margin exactly 0
+    and the pair useless. The tokens the two replies share before they diverge have the same
+    log-probabilities in both (same context), so they cancel in the DPO margin: when the divergence would
+    fall outside the window, the window slides right instead - the shared part is cut from the left to
+    leave half of max_len for the differing tails. The model then sees the pair mid-page, which is all
+    the comparison needs.
     """
     _check_max_len(max_len)
     context, chosen_ids, chosen_labels = _render(tokenizer, system, prompt, chosen)
     _, rejected_ids, rejected_labels = _render(tokenizer, system, prompt, rejected)
-    context = _cut_context(context, max(len(chosen_ids), len(rejected_ids)), max_len)
-    room = max_len - len(context)
-    ignored = [IGNORE] * len(context)
+    longest = max(len(chosen_ids), len(rejected_ids))
+    cut = _cut_context(context, longest, max_len)
+    diverge = next((i for i, (a, b) in enumerate(zip(chosen_ids, rejected_ids, strict=False)) if a != b),
+                   min(len(chosen_ids), len(rejected_ids)))  # fmt: skip
+    if len(cut) + diverge < max_len:
+        room = max_len - len(cut)
+        ignored = [IGNORE] * len(cut)
+        return EncodedPair(
+            chosen_input_ids=cut + chosen_ids[:room],
+            chosen_labels=ignored + chosen_labels[:room],
+            rejected_input_ids=cut + rejected_ids[:room],
+            rejected_labels=ignored + rejected_labels[:room],
+        )
+    shared_ids = context + chosen_ids[:diverge]
+    shared_labels = [IGNORE] * len(context) + chosen_labels[:diverge]
+    keep = max_len - min(longest - diverge, max_len // 2)
+    shared_ids, shared_labels = shared_ids[-keep:], shared_labels[-keep:]
+    room = max_len - len(shared_ids)
     return EncodedPair(
-        chosen_input_ids=context + chosen_ids[:room],
-        chosen_labels=ignored + chosen_labels[:room],
-        rejected_input_ids=context + rejected_ids[:room],
-        rejected_labels=ignored + rejected_labels[:room],
+        chosen_input_ids=shared_ids + chosen_ids[diverge:][:room],
+        chosen_labels=shared_labels + chosen_labels[diverge:][:room],
+        rejected_input_ids=shared_ids + rejected_ids[diverge:][:room],
+        rejected_labels=shared_labels + rejected_labels[diverge:][:room],
     )
 
 
