@@ -134,6 +134,10 @@ def save_checkpoint(trainable, tokenizer, state: dict, metrics: list[dict], data
         )
 
 
+REPORT_EVERY = 10
+"""Steps between metric reports to Ray Train (the dashboard); checkpoints report on their own steps."""
+
+
 class Logger:
     """Rank 0's metrics: kept for checkpoints and plots, sent to wandb, printed with progress and ETA."""
 
@@ -167,7 +171,10 @@ class Logger:
             if self.wandb:
                 self.wandb.log(metrics, step=step)
             print(self.progress_line(step, metrics), flush=True)
-        if report:
+        # Every rank reports on the same steps (a report is a sync point). Not every step: in Ray Train 2.60
+        # a report waits until the controller, polling every ~2 s, has collected the previous one, which
+        # capped short steps at one per 2 s.
+        if report and step % REPORT_EVERY == 0:
             ray.train.report({k: v for k, v in record.items() if isinstance(v, (int, float))})
 
     def progress_line(self, step: int, metrics: dict[str, Any]) -> str:
