@@ -184,3 +184,13 @@ def rank_slice(rows: list[dict], rank: int, world: int) -> list[dict]:
     """This worker's share of a global batch (contiguous, equal-sized)."""
     per = len(rows) // world
     return rows[rank * per : (rank + 1) * per]
+
+
+def dataset_shard(name: str):
+    """This worker's iterator of dataset `name`, or None when the driver passed no such dataset (no eval set)."""
+    import ray.train
+
+    try:
+        return ray.train.get_dataset_shard(name)
+    except KeyError:
+        return None

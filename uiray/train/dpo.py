@@ -18,7 +18,7 @@ import torch
 import torch.distributed as dist
 
 from uiray.config import DPOConfig
-from uiray.train.data import batch_rows, global_batches, quiet_worker, rank_slice
+from uiray.train.data import batch_rows, dataset_shard, global_batches, quiet_worker, rank_slice
 from uiray.train.loop import Logger, all_sum, load_model, rank_world, resume, save_checkpoint
 from uiray.train.losses import dpo_loss, ref_logprobs_with_adapter_disabled, sequence_logprobs
 from uiray.train.packing import collate_padded
@@ -66,10 +66,11 @@ def dpo_worker(config: dict) -> None:
                 loss, stats = pair_loss(trainable, rank_slice(global_batch, rank, world), reference, cfg.beta, pad_id)
                 trainable.backward(loss)
                 sums = [a + b for a, b in zip(sums, stats, strict=True)]
+            lr = trainable.lr()  # the rate this step uses (lr() after step() is the next one's)
             grad_norm = trainable.step()
             step, batches_done = step + 1, batches_done + opt.grad_accum
             metrics = _metrics(all_sum(sums))
-            metrics.update({"lr": trainable.lr(), "grad_norm": grad_norm, "epoch": epoch,
+            metrics.update({"lr": lr, "grad_norm": grad_norm, "epoch": epoch,
                             "pairs_per_s": metrics.pop("pairs") / (time.perf_counter() - started)})  # fmt: skip
             if rank == 0:
                 data_log.append({"step": step, "epoch": epoch, "ids": [r["id"] for b in group for r in b]})
@@ -135,14 +136,13 @@ def _metrics(sums: list[float], prefix: str = "") -> dict:
 
 def precompute_reference(trainable, names: list[str], global_rows: int, pad_id: int) -> dict[str, list[float]]:
     """{pair key: [ref log p(chosen), ref log p(rejected)]} over the named datasets, shared by all ranks."""
-    import ray.train
 
     rank, world = rank_world()
     mine: dict[str, list[float]] = {}
     trainable.model.eval()
     with torch.no_grad():
         for name in names:
-            shard = ray.train.get_dataset_shard(name)
+            shard = dataset_shard(name)
             if shard is None:
                 continue
             for rows in _plain_batches(shard, global_rows):
@@ -173,10 +173,9 @@ def _plain_batches(shard, global_rows: int):
 
 def evaluate(trainable, global_rows: int, reference: dict, beta: float, pad_id: int) -> dict:
     """Held-out preference accuracy, margin and loss (the eval pairs' reference is precomputed or adapter-off)."""
-    import ray.train
 
     rank, world = rank_world()
-    shard = ray.train.get_dataset_shard("eval")
+    shard = dataset_shard("eval")
     if shard is None:
         return {}
     sums = [0.0] * 6

@@ -165,6 +165,8 @@ class Logger:
     def log(self, step: int, metrics: dict[str, Any], report: bool = True) -> None:
         import ray.train
 
+        if not metrics:  # an evaluation with nothing to evaluate (no held-out set, no prompts)
+            return
         record = {"step": step, **metrics}
         if self.rank == 0:
             self.records.append(record)

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from uiray.config import SFTConfig
-from uiray.train.data import batch_rows, global_batches, quiet_worker, rank_slice
+from uiray.train.data import batch_rows, dataset_shard, global_batches, quiet_worker, rank_slice
 from uiray.train.loop import Logger, all_sum, load_model, rank_world, resume, save_checkpoint
 from uiray.train.metrics import Counts, critical_token_accuracy, critical_token_mask, token_accuracy
 from uiray.train.packing import collate_packed, collate_padded
@@ -65,10 +65,11 @@ def sft_worker(config: dict) -> None:
                 break  # the epoch's tail (fewer batches than one step) is not trained; same in every run
             started = time.perf_counter()
             sums = _train_step(trainable, group, rank, world, opt.grad_accum, pad_id, tokenizer, packed=cfg.packing)
+            lr = trainable.lr()  # the rate this step uses (lr() after step() is the next one's)
             grad_norm = trainable.step()
             step, batches_done = step + 1, batches_done + opt.grad_accum
             elapsed = time.perf_counter() - started
-            metrics = _step_metrics(sums, elapsed, trainable.lr(), grad_norm, epoch)
+            metrics = _step_metrics(sums, elapsed, lr, grad_norm, epoch)
             if rank == 0:
                 data_log.append(
                     {"step": step, "epoch": epoch, "ids": [i for b in group for r in b for i in r["sample_ids"]]}
@@ -149,10 +150,9 @@ def _step_metrics(sums: list[float], elapsed: float, lr: float, grad_norm: float
 
 def evaluate(cfg: SFTConfig, trainable, tokenizer, prompts: list[dict], pad_id: int) -> dict:
     """Validation loss/accuracy on the held-out set (all ranks share the work), then sampled generations."""
-    import ray.train
 
     rank, world = rank_world()
-    shard = ray.train.get_dataset_shard("eval")
+    shard = dataset_shard("eval")
     metrics: dict = {}
     trainable.model.eval()
     with torch.no_grad():
