@@ -22,15 +22,17 @@ all-reduce; model load, Ray startup and data preparation are outside it. Printed
 the encoded lengths); and tokens / time between rank 0's progress lines, which also counts the wait for the
 next batch (the lines reach this process through Ray's log relay: good to a fraction of a second overall).
 Then the ratio packed / padded (the issue's goal: >= 1.5x) and the padded run's pad share. The step-to-step
-rate is lower than the step-time rate when steps are short: uiray's loop calls ray.train.report() after every
-step, and in Ray Train 2.60 (V2) that call waits until the controller - polling every 2 s
-(RAY_TRAIN_HEALTH_CHECK_INTERVAL_S) - has collected the previous report: at most one step per ~2 s.
+rate falls below the step-time rate when something between steps takes time: a ray.train.report() that waits
+for Ray Train 2.60's controller, which collects reports every 2 s (RAY_TRAIN_HEALTH_CHECK_INTERVAL_S), held
+uiray to one step per ~2 s while it reported every step (it reports every 10 steps since 948a026).
 
 How to read it: padding costs the pad tokens and small forwards; packing costs attention over whole rows:
 a packed row is one seq_len-long sequence with a block-diagonal mask, and SDPA on CPU computes every
 query-key pair of the row (masked or not) - quadratic in seq_len, where a padded batch is quadratic in its
-longest sample. The tiny model (hidden 128) is attention-bound at these lengths; real models less so. The
-machine is shared: the load average is printed with the numbers; compare ratios, not absolute rates.
+longest sample. The tiny model (hidden 128) is attention-bound at these lengths; real models less so. Judge by
+the total ratio: a padded run's per-step rate spreads 2x (a step without a whole page runs up to 2x faster per
+token than one with), so its median is a short-sample step. The machine is shared: the load average is printed
+with the numbers; compare ratios, not absolute rates.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ EVAL_SAMPLES = 16
 STEP_LINE = re.compile(r"\[sft\] step (\d+)/\d+ .*tokens_per_s")
 # Per-model defaults: the tiny model's steps take milliseconds, SmolLM2's seconds.
 DEFAULTS = {
-    TINY: {"steps": 40, "warmup": 5, "seq_len": 2048, "samples": 600},
+    TINY: {"steps": 60, "warmup": 5, "seq_len": 2048, "samples": 800},
     "other": {"steps": 10, "warmup": 3, "seq_len": 1024, "samples": 300},
 }
 
@@ -223,10 +225,10 @@ def wait_for_quiet(max_load: float, max_wait_s: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=TINY, help="'tiny' (built here) or a model uiray resolves")
-    parser.add_argument("--steps", type=int, help="optimizer steps per run (default: 40 tiny, 10 otherwise)")
+    parser.add_argument("--steps", type=int, help="optimizer steps per run (default: 60 tiny, 10 otherwise)")
     parser.add_argument("--warmup", type=int, help="first steps left out of the statistics (5 tiny, 3 otherwise)")
     parser.add_argument("--seq-len", type=int, help="training sequence length (2048 tiny, 1024 otherwise)")
-    parser.add_argument("--samples", type=int, help="training samples (600 tiny, 300 otherwise)")
+    parser.add_argument("--samples", type=int, help="training samples (800 tiny, 300 otherwise)")
     parser.add_argument("--long-share", type=float, default=0.15, help="share of samples that are whole pages")
     parser.add_argument("--short-chars", type=int, nargs=2, default=(100, 1000), help="cut range of the others")
     parser.add_argument("--workers", type=int, default=2, help="Ray Train workers (the config default is 2)")

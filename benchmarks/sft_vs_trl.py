@@ -23,8 +23,8 @@ What is held equal, and how:
   micro 2 x grad_accum 2; 2 workers: micro 2 each; TRL: per_device 2 x grad_accum 2). One epoch: the number of
   steps is what the smaller of the two packings fills (--steps caps it), so both see the same samples bar a row.
 - model: the same base in bf16 with sdpa, LoRA r/alpha/dropout/targets from uiray's LoraConfig, adapters in
-  fp32, same seed; no autocast and no gradient checkpointing (TRL defaults to bf16=True and
-  gradient_checkpointing=True; both are turned off to match uiray).
+  fp32, same seed; no autocast (TRL's bf16=True default is turned off: uiray runs the bf16 weights as stored);
+  gradient checkpointing off in both (both default to on; --gradient-checkpointing turns it on in both).
 - optimizer: torch AdamW (same lr, betas, eps, weight decay on the LoRA matrices), cosine schedule with a linear
   warm-up of ceil(3% of steps), gradient clipping at 1.0; the loss is the mean over the step's labelled tokens.
 - tokens/s: real (non-pad) tokens / step time over the steps after --warmup, as a median of steps and as total
@@ -34,14 +34,17 @@ What is held equal, and how:
   on_step_begin, so its window leaves out its collate where uiray's includes it. Both also get a step-to-step
   rate over the same steps: TRL's from the callback (fetch, collate, logging included), uiray's from the times
   rank 0's progress lines reach this process through Ray's log relay (good to a fraction of a second over the
-  run). It includes what uiray does between steps: ray.train.report() after every step, which in Ray Train
-  2.60 (V2) waits until the controller - polling every 2 s (RAY_TRAIN_HEALTH_CHECK_INTERVAL_S) - has
-  collected the previous report, so uiray makes at most one step per ~2 s; steps shorter than that (the tiny
-  model's) lose the difference. Model load, Ray startup and data preparation are in neither rate.
-- loss: the mean training loss over the last 20% of steps (the two data orders differ, so batches differ: a few
-  % of noise), and the held-out loss of both final adapters, computed here by the same code on the same samples.
+  run). It includes what uiray does between steps: the wait for the next batch, and ray.train.report(), which
+  in Ray Train 2.60 waits until the controller - collecting every 2 s (RAY_TRAIN_HEALTH_CHECK_INTERVAL_S) - has
+  taken the previous report (uiray reported every step until 948a026, which held the tiny model to one step per
+  ~2 s; now every 10 steps). Model load, Ray startup and data preparation are in neither rate.
+- loss: the mean training loss over the last 20% of steps (the two data orders differ, so batches differ; the
+  script prints the batch-to-batch noise of such a mean), and the held-out loss of both final adapters, computed
+  here by the same code on the same samples: the comparison to judge by.
 Not equal: the data order; the packing algorithm; uiray also computes token and critical-token accuracy each
-step, TRL entropy and token accuracy (from a fused, chunked LM head that never materialises full logits).
+step, TRL entropy and token accuracy (from a fused, chunked LM head that never materialises full logits); a
+TRL forward is one sequence of 2 x seq_len (padding-free), whose attention covers twice the length of uiray's
+two rows - SDPA on CPU computes masked pairs too, so attention-bound models (the tiny one) pay for it.
 Ratios are uiray / TRL (issue goals: tokens/s >= 1.0x, final loss within 2%). The machine is shared: --max-load
 waits for a quiet machine before each run and the load averages are printed.
 """
@@ -76,7 +79,7 @@ EVAL_SAMPLES = 32
 ROWS_PER_FORWARD = 2
 ROWS_PER_STEP = 4
 DEFAULTS = {
-    TINY: {"samples": 400, "seq_len": 2048, "lr": 1e-3, "warmup": 5},
+    TINY: {"samples": 600, "seq_len": 2048, "lr": 1e-3, "warmup": 5},
     "other": {"samples": 60, "seq_len": 512, "lr": 1e-4, "warmup": 2},
 }
 
@@ -249,16 +252,16 @@ def held_out_loss(model_dir: str, adapter: Path, samples: list[dict]) -> float:
 # ----------------------------------------------------------------------------- driver
 
 
-def tail_mean(losses: list[float], share: float = 0.2) -> float:
-    n = max(1, round(len(losses) * share))
-    return statistics.mean(losses[-n:])
+def tail(losses: list[float], share: float = 0.2) -> list[float]:
+    """The last `share` of the per-step losses (at least two)."""
+    return losses[-max(2, round(len(losses) * share)) :]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=TINY, help="'tiny' (built here) or a model uiray resolves")
     parser.add_argument("--variants", nargs="+", default=["1", "2"], choices=["1", "2"])
-    parser.add_argument("--samples", type=int, help="training samples (400 tiny, 60 otherwise)")
+    parser.add_argument("--samples", type=int, help="training samples (600 tiny, 60 otherwise)")
     parser.add_argument("--seq-len", type=int, help="packed row length (2048 tiny, 512 otherwise)")
     parser.add_argument("--steps", type=int, help="cap on the optimizer steps (default: one epoch)")
     parser.add_argument("--warmup", type=int, help="first steps left out of tokens/s (5 tiny, 2 otherwise)")
@@ -340,11 +343,16 @@ def report(name: str, variant: int, r: dict) -> None:
 
 def print_comparison(variant: str, ui: dict, trl: dict) -> None:
     what = {"1": "1 worker vs 1 thread", "2": "2 DDP workers vs 2 threads"}[variant]
-    train_ui, train_trl = tail_mean(ui["losses"]), tail_mean(trl["losses"])
-    print(f"variant {variant} ({what}): tokens/s uiray/TRL {ratio(ui, trl, 'median_tokens_per_s')} (median step), "
-          f"{ratio(ui, trl, 'tokens_per_s')} (total), {ratio(ui, trl, 'loop_tokens_per_s')} (step-to-step); "
-          f"train loss, last 20% of steps: uiray {train_ui:.4f}, TRL {train_trl:.4f} "
-          f"({(train_ui - train_trl) / train_trl:+.1%}); held-out loss: uiray {ui['eval']:.4f}, TRL {trl['eval']:.4f} "
+    last_ui, last_trl = tail(ui["losses"]), tail(trl["losses"])
+    train_ui, train_trl = statistics.mean(last_ui), statistics.mean(last_trl)
+    noise = statistics.stdev(last_ui + last_trl) / math.sqrt(len(last_ui)) / train_trl  # of one side's mean
+    print(
+        f"variant {variant} ({what}): tokens/s uiray/TRL {ratio(ui, trl, 'median_tokens_per_s')} (median step), "
+        f"{ratio(ui, trl, 'tokens_per_s')} (total), {ratio(ui, trl, 'loop_tokens_per_s')} (step-to-step)"
+    )
+    print(f"  train loss, mean of the last {len(last_ui)} steps: uiray {train_ui:.4f}, TRL {train_trl:.4f} "
+          f"({(train_ui - train_trl) / train_trl:+.1%}; batch-to-batch noise of such a mean ~{noise:.1%})")  # fmt: skip
+    print(f"  held-out loss: uiray {ui['eval']:.4f}, TRL {trl['eval']:.4f} "
           f"({(ui['eval'] - trl['eval']) / trl['eval']:+.1%})")  # fmt: skip
 
 
