@@ -18,8 +18,8 @@ import torch
 import torch.distributed as dist
 
 from uiray.config import DPOConfig
-from uiray.train.data import batch_rows, dataset_shard, global_batches, quiet_worker, rank_slice
-from uiray.train.loop import Logger, all_sum, load_model, rank_world, resume, save_checkpoint
+from uiray.train.data import batch_rows, dataset_shard, global_batches, rank_slice
+from uiray.train.loop import Logger, all_sum, rank_world, save_checkpoint, start_worker
 from uiray.train.losses import dpo_loss, ref_logprobs_with_adapter_disabled, sequence_logprobs
 from uiray.train.packing import collate_padded
 
@@ -27,23 +27,9 @@ from uiray.train.packing import collate_padded
 def dpo_worker(config: dict) -> None:
     import ray.train
 
-    from uiray.train.strategies import wrap_for_training
-
     cfg = DPOConfig.model_validate(config["cfg"])
-    plan = config["plan"]
-    quiet_worker()
-    rank, world = rank_world()
-    model, tokenizer = load_model(
-        cfg.model, cfg.lora, cfg.attn_implementation, cfg.seed, cfg.train.gradient_checkpointing
-    )
-    opt = cfg.train
-    trainable = wrap_for_training(
-        model, strategy=cfg.scaling.strategy, lr=opt.lr, weight_decay=opt.weight_decay,
-        max_grad_norm=opt.max_grad_norm, total_steps=plan["total_steps"], warmup_ratio=opt.warmup_ratio,
-        grad_accum=opt.grad_accum, cpu_offload=cfg.scaling.cpu_offload, bf16=cfg.model.dtype == "bfloat16",
-    )  # fmt: skip
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    state = resume(trainable, rank, config.get("resume_from"))
+    plan, opt = config["plan"], cfg.train
+    rank, world, trainable, tokenizer, pad_id, state = start_worker(cfg, config)
     reference = state.get("reference") or {}
     if cfg.precompute_ref and not reference:
         reference = precompute_reference(trainable, ["train", "eval"], world * opt.micro_batch_size, pad_id)

@@ -13,7 +13,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import torch.distributed as dist
@@ -84,6 +84,36 @@ def all_sum(values: list[float]) -> list[float]:
     tensor = torch.tensor(values, dtype=torch.float64, device=ray.train.torch.get_device())
     dist.all_reduce(tensor)
     return tensor.cpu().tolist()
+
+
+class Worker(NamedTuple):
+    """What both worker loops start from."""
+
+    rank: int
+    world: int
+    trainable: Any
+    tokenizer: Any
+    pad_id: int
+    state: Resumed
+
+
+def start_worker(cfg, config: dict) -> Worker:
+    """Model + adapter, wrapped for the configured strategy, with the checkpoint to resume from loaded."""
+    from uiray.train.data import quiet_worker
+    from uiray.train.strategies import wrap_for_training
+
+    quiet_worker()
+    rank, world = rank_world()
+    opt = cfg.train
+    model, tokenizer = load_model(cfg.model, cfg.lora, cfg.attn_implementation, cfg.seed, opt.gradient_checkpointing)
+    trainable = wrap_for_training(
+        model, strategy=cfg.scaling.strategy, lr=opt.lr, weight_decay=opt.weight_decay,
+        max_grad_norm=opt.max_grad_norm, total_steps=config["plan"]["total_steps"], warmup_ratio=opt.warmup_ratio,
+        grad_accum=opt.grad_accum, cpu_offload=cfg.scaling.cpu_offload, bf16=cfg.model.dtype == "bfloat16",
+    )  # fmt: skip
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    state = resume(trainable, rank, config.get("resume_from"))
+    return Worker(rank, world, trainable, tokenizer, pad_id, state)
 
 
 class Resumed(dict):

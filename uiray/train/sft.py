@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 
 from uiray.config import SFTConfig
-from uiray.train.data import batch_rows, dataset_shard, global_batches, quiet_worker, rank_slice
-from uiray.train.loop import Logger, all_sum, load_model, rank_world, resume, save_checkpoint
+from uiray.train.data import batch_rows, dataset_shard, global_batches, rank_slice
+from uiray.train.loop import Logger, all_sum, rank_world, save_checkpoint, start_worker
 from uiray.train.metrics import Counts, critical_token_accuracy, critical_token_mask, token_accuracy
 from uiray.train.packing import collate_packed, collate_padded
 from uiray.train.tokenize import IGNORE
@@ -29,28 +29,13 @@ from uiray.train.tokenize import IGNORE
 def sft_worker(config: dict) -> None:
     """Ray Train entry point. config: {"cfg": SFTConfig dump, "plan": from uiray.train.launch.plan_steps}."""
     import ray.train
-    import ray.train.torch
-
-    from uiray.train.strategies import wrap_for_training
 
     cfg = SFTConfig.model_validate(config["cfg"])
-    plan = config["plan"]
-    quiet_worker()
-    rank, world = rank_world()
-    model, tokenizer = load_model(
-        cfg.model, cfg.lora, cfg.attn_implementation, cfg.seed, cfg.train.gradient_checkpointing
-    )
-    opt = cfg.train
-    trainable = wrap_for_training(
-        model, strategy=cfg.scaling.strategy, lr=opt.lr, weight_decay=opt.weight_decay,
-        max_grad_norm=opt.max_grad_norm, total_steps=plan["total_steps"], warmup_ratio=opt.warmup_ratio,
-        grad_accum=opt.grad_accum, cpu_offload=cfg.scaling.cpu_offload, bf16=cfg.model.dtype == "bfloat16",
-    )  # fmt: skip
-    state = resume(trainable, rank, config.get("resume_from"))
+    plan, opt = config["plan"], cfg.train
+    rank, world, trainable, tokenizer, pad_id, state = start_worker(cfg, config)
     logger = Logger(cfg, plan["total_steps"], state, rank, "sft")
     data_log: list[dict] = list(state.get("data_log", []))
     step, epoch, batches_done = state.get("step", 0), state.get("epoch", 0), state.get("batches_done", 0)
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     micro_rows = world * opt.micro_batch_size
     train = ray.train.get_dataset_shard("train")
     if step == 0:  # the baseline every later evaluation is compared with
