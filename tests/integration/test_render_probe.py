@@ -59,6 +59,20 @@ def test_scripted_elements_inputs_selects_and_css_only_changes_count(pool):
     assert result["interactivity"] == 1.0
 
 
+def test_pixel_only_and_hash_changes_count_but_inert_controls_do_not(pool):
+    # A popover opened by plain HTML changes no markup, only pixels (found by the second use); an in-page
+    # link changes the URL hash (in the signature); scrolling the inert button into view to click it is no change.
+    html = """<button popovertarget="tip">tip</button><div id="tip" popover>Saved!</div>
+    <a href="#end">to the end</a><button>inert</button>
+    <div style="height: 3000px"></div><p id="end">end</p>"""
+    controls = probe(pool, html)["controls"]
+    assert [(c["text"], c["changed_dom"], c["changed_pixels"]) for c in controls] == [
+        ("tip", False, True),
+        ("to the end", True, False),
+        ("inert", False, False),
+    ]
+
+
 def test_render_command_writes_png_and_json_without_bytes(tmp_path):
     import json
     import subprocess

@@ -7,9 +7,13 @@ the sandbox's init script records those), then for each one:
 
     signature before -> click / type + Enter / pick an option -> short wait -> signature after
 
-The signature is a hash of the body's markup, form values and canvas pixels; when it is unchanged we
-also compare viewport screenshots (CSS-only effects). A control "works" when something changed and
-the page threw no uncaught error while handling it. interactivity = working controls / controls.
+The signature is a hash of the document's markup, form values, canvas pixels and URL hash (not the
+scroll position: using a control scrolls it into view). When it is unchanged, the control may still have changed only pixels (a popover, a CSS-only
+effect): then we take a viewport screenshot, use the control once more and compare pixels. Working
+controls (nearly all controls of a working page) thus cost no screenshot; an inert one costs two and a
+second try. An effect that happens on the first use only and leaves no trace in the signature is missed.
+A control "works" when something changed and the page threw no uncaught error while handling it.
+interactivity = working controls / controls.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ _MARK_CONTROLS = r"""(max) => {
 
 _SIGNATURE = """() => {
   let s = document.documentElement ? document.documentElement.outerHTML : '';
+  s += '|' + location.hash;
   for (const el of document.querySelectorAll('input, textarea, select')) s += '|' + el.value + el.checked;
   for (const c of Array.from(document.querySelectorAll('canvas')).slice(0, 4)) {
     try { const d = c.toDataURL(); s += '|' + d.length + d.slice(-96); } catch (e) {}
@@ -101,9 +106,31 @@ async def _exercise(page, index: int, control: dict, page_errors: list[str], cfg
     step_ms = cfg.step_timeout_s * 1000
     locator = page.locator(f'[data-uiray-probe="{index}"]')
     errors_before = len(page_errors)
+    action = _action_for(control)
     before = await _signature(page, cfg)
-    shot_before = await _viewport_shot(page, step_ms)
-    action, error = _action_for(control), None
+    error = await _use(page, locator, action, cfg)
+    after = await _signature(page, cfg)
+    changed_dom = before is not None and after is not None and before != after
+    changed_pixels = False
+    if not changed_dom and error is None:  # pixels only, if anything: picture, second use, picture
+        shot = await _viewport_shot(page, step_ms)
+        if shot is not None and await _use(page, locator, action, cfg) is None:
+            changed_pixels = _pixels_changed(shot, await _viewport_shot(page, step_ms))
+    return ControlResult(
+        tag=control["tag"],
+        type=control["type"],
+        text=control["text"],
+        action=action,
+        changed_dom=changed_dom,
+        changed_pixels=changed_pixels,
+        threw=len(page_errors) > errors_before,
+        error=error,
+    )
+
+
+async def _use(page, locator, action: str, cfg: RenderConfig) -> str | None:
+    """Click, type into or pick an option of the control, then wait probe_wait_ms; the error, if any."""
+    step_ms = cfg.step_timeout_s * 1000
     try:
         if action == "type":
             await locator.fill("uiray 42", timeout=step_ms)
@@ -115,22 +142,8 @@ async def _exercise(page, index: int, control: dict, page_errors: list[str], cfg
             await locator.click(timeout=step_ms, force=True)
         await asyncio.sleep(cfg.probe_wait_ms / 1000)
     except Exception as e:  # a control that cannot be used does not work; the probe goes on
-        error = f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
-    after = await _signature(page, cfg)
-    changed_dom = before is not None and after is not None and before != after
-    changed_pixels = False
-    if not changed_dom and error is None and shot_before is not None:
-        changed_pixels = _pixels_changed(shot_before, await _viewport_shot(page, step_ms))
-    return ControlResult(
-        tag=control["tag"],
-        type=control["type"],
-        text=control["text"],
-        action=action,
-        changed_dom=changed_dom,
-        changed_pixels=changed_pixels,
-        threw=len(page_errors) > errors_before,
-        error=error,
-    )
+        return f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
+    return None
 
 
 def _action_for(control: dict) -> str:
@@ -166,7 +179,7 @@ async def _signature(page, cfg: RenderConfig) -> str | None:
 async def _viewport_shot(page, step_ms: float) -> bytes | None:
     """Viewport pixels at half scale, with focus rings, carets and the pointer's hover effects out of the
     picture. Half scale through CDP's fast PNG encoder costs a fraction of a full screenshot (the probe
-    takes two per control); a change too small to survive it (a few pixels) is no visible reaction."""
+    takes two per inert-looking control); a change too small to survive it (a few pixels) is no reaction."""
     try:
         await page.mouse.move(0, 0)
         await page.evaluate("document.activeElement && document.activeElement.blur && document.activeElement.blur()")
