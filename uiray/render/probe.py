@@ -8,12 +8,12 @@ the sandbox's init script records those), then for each one:
     signature before -> click / type + Enter / pick an option -> short wait -> signature after
 
 The signature is a hash of the document's markup, form values, canvas pixels and URL hash (not the
-scroll position: using a control scrolls it into view). When it is unchanged, the control may still have changed only pixels (a popover, a CSS-only
-effect): then we take a viewport screenshot, use the control once more and compare pixels. Working
-controls (nearly all controls of a working page) thus cost no screenshot; an inert one costs two and a
-second try. An effect that happens on the first use only and leaves no trace in the signature is missed.
-A control "works" when something changed and the page threw no uncaught error while handling it.
-interactivity = working controls / controls.
+scroll position: using a control scrolls it into view). When it is unchanged, the control may still
+have changed only pixels (a popover, a CSS-only effect): then we take a viewport screenshot, use the
+control once more and compare pixels. Working controls (nearly all controls of a working page) thus
+cost no screenshot; an inert one costs two and a second try. An effect that happens on the first use
+only and leaves no trace in the signature is missed. A control "works" when something changed and the
+page threw no uncaught error while handling it. interactivity = working controls / controls.
 """
 
 from __future__ import annotations
