@@ -68,3 +68,11 @@ def test_break_layout_overflows_the_viewport(pool, seed):
         assert render(pool, page)["dom"]["width"] <= 1280
         result = render(pool, PERTURBATIONS["break_layout"].apply(page, random.Random(seed)))
         assert result["dom"]["width"] > 1280
+
+
+def test_drop_css_leaves_the_browser_default_look(pool):
+    styled = ATTR_COUNTER.replace("<body>", "<head><style>h1 { color: #c2410c }</style></head><body>").replace(
+        "<button", '<button style="padding: 8px"', 1
+    )
+    assert render(pool, styled)["dom"]["styles"] == 2  # one rule, one style attribute
+    assert render(pool, PERTURBATIONS["drop_css"].apply(styled, random.Random(0)))["dom"]["styles"] == 0

@@ -35,7 +35,15 @@ def test_only_the_first_screen_counts_and_overflow_costs():
     below_fold = png(lambda d: d.rectangle((0, 900, 1280, 1600), fill="black"), size=(1280, 1700))
     assert visual_sanity(below_fold, 1280, 1280, 800).issues == ["blank"]
     page = png(lambda d: d.rectangle((0, 0, 640, 400), fill="black"))
-    assert visual_sanity(page, 3000, 1280, 800) == (pytest.approx(0.7), ["overflow"], pytest.approx(0.25, abs=0.01))
+    assert visual_sanity(page, 3000, 1280, 800) == (0.5, ["overflow"], pytest.approx(0.25, abs=0.01))
+
+
+def test_a_page_without_any_css_costs_half_and_unmeasured_styles_cost_nothing():
+    page = png(lambda d: d.rectangle((0, 0, 640, 400), fill="black"))
+    assert visual_sanity(page, 1280, 1280, 800, styles=0)[:2] == (0.5, ["unstyled"])
+    assert visual_sanity(page, 1280, 1280, 800, styles=1)[:2] == (1.0, [])
+    assert visual_sanity(page, 1280, 1280, 800, styles=None)[:2] == (1.0, [])
+    assert visual_sanity(page, 3000, 1280, 800, styles=0)[:2] == (0.0, ["overflow", "unstyled"])
 
 
 def test_accessibility_score_counts_rules_by_impact():

@@ -116,6 +116,9 @@ _DOM_STATS = """() => {
     scripts: document.scripts.length,
     width: root ? root.scrollWidth : 0,
     height: root ? root.scrollHeight : 0,
+    styles: [...document.styleSheets].reduce((n, sheet) => {
+      try { return n + sheet.cssRules.length; } catch (e) { return n + 1; }  // unreadable: it exists
+    }, 0) + document.querySelectorAll('[style]').length,
     title: document.title.slice(0, 200),
     blocked: (window.__uirayBlocked || []).slice(0, 100),
   };
@@ -131,6 +134,8 @@ class DomStats(TypedDict):
     scripts: int
     width: int
     height: int
+    styles: int
+    """CSS rules in the page's stylesheets plus elements with a style attribute: 0 is the browser's default look."""
     title: str
 
 

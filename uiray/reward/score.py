@@ -131,7 +131,8 @@ def _browser_components(render: dict, screenshot: bytes | None, cfg: RewardConfi
         issues += [f"a11y {v['impact']}: {v['id']}" for v in axe["violations"]]
     if screenshot is not None:
         view = cfg.render
-        visual = visual_sanity(screenshot, render["dom"]["width"], view.viewport_width, view.viewport_height)
+        dom = render["dom"]
+        visual = visual_sanity(screenshot, dom["width"], view.viewport_width, view.viewport_height, dom.get("styles"))
         values["visual"] = visual.score
         issues += [f"visual: {issue}" for issue in visual.issues]
     return values
