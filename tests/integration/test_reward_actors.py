@@ -70,7 +70,7 @@ def test_reward_scorer_adds_columns_in_ray_data(ray_cluster):
             RewardScorer,
             fn_constructor_kwargs={"cfg": RewardConfig(render=RenderConfig(pages=2)).model_dump()},
             batch_size=2,
-            concurrency=1,
+            compute=ray.data.ActorPoolStrategy(size=1),
             **ACTOR_OPTIONS_FOR_DATA,
         )
         .take_all()

@@ -125,6 +125,8 @@ def _with_dedup_text(row: dict) -> dict:
 
 def _score(ds, cfg: DataConfig, response_column: str):
     """Add reward columns (RewardScorer in browser actors) and the row's `score`."""
+    import ray
+
     from uiray.reward.actors import ACTOR_OPTIONS_FOR_DATA, RewardScorer
 
     reward_cfg = cfg.reward.model_copy(update={"probe": cfg.reward.probe and cfg.render_check})
@@ -136,7 +138,7 @@ def _score(ds, cfg: DataConfig, response_column: str):
             "reference_column": None,
         },  # fmt: skip
         batch_size=16,
-        concurrency=cfg.scorers,
+        compute=ray.data.ActorPoolStrategy(size=cfg.scorers),
         **ACTOR_OPTIONS_FOR_DATA,
     )
     rubric = cfg.rubric

@@ -127,10 +127,13 @@ class RewardScorer:
     columns) and adds `reward`, `reward_components` (JSON) and `reward_error` columns.
 
         ds.map_batches(RewardScorer, fn_constructor_kwargs={"cfg": cfg.model_dump()},
-                       concurrency=2, batch_size=16, **ACTOR_OPTIONS_FOR_DATA)
+                       compute=ActorPoolStrategy(size=2), batch_size=16, **ACTOR_OPTIONS_FOR_DATA)
 
-    Ray Data calls it synchronously; the browser lives on an event loop in a background thread.
+    Ray Data calls it synchronously; the browser lives on an event loop in a background thread. Every
+    PROGRESS_EVERY replies it prints how many it scored and how fast (Ray Data's own progress counts blocks).
     """
+
+    PROGRESS_EVERY = 64
 
     def __init__(self, cfg: dict | None = None, response_column: str = "response",
                  reference_column: str | None = "reference"):  # fmt: skip
@@ -139,11 +142,13 @@ class RewardScorer:
         self.browser = _Browser(self.cfg.render)
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, name="reward-loop", daemon=True).start()
+        self._scored, self._started = 0, time.perf_counter()
 
     def __call__(self, batch: dict) -> dict:
         n = len(batch[self.response_column])
         requests = [_request(batch, i, self.response_column, self.reference_column) for i in range(n)]
         outcomes = asyncio.run_coroutine_threadsafe(self._score(requests), self._loop).result()
+        self._progress(n)
         batch["reward"] = [o["reward"] for o in outcomes]
         batch["reward_components"] = [json.dumps(o["breakdown"]["components"], sort_keys=True) for o in outcomes]
         batch["reward_error"] = [o["error"] or "" for o in outcomes]
@@ -151,6 +156,12 @@ class RewardScorer:
 
     async def _score(self, requests: list[RewardRequest]) -> list[RewardOutcome]:
         return await score_all(await self.browser.pool(), requests, self.cfg)
+
+    def _progress(self, n: int) -> None:
+        before, self._scored = self._scored, self._scored + n
+        if before // self.PROGRESS_EVERY != self._scored // self.PROGRESS_EVERY:
+            rate = self._scored / (time.perf_counter() - self._started)
+            print(f"[uiray reward] scorer {os.getpid()}: {self._scored} replies, {rate:.2f}/s", flush=True)
 
 
 def _request(batch: dict, i: int, response_column: str, reference_column: str | None) -> RewardRequest:
