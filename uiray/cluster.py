@@ -41,6 +41,7 @@ def init_ray(cfg: RayConfig | None = None, **init_kwargs: Any):
     runtime_env = init_kwargs.pop("runtime_env", None) or {}
     runtime_env["env_vars"] = {"RAY_API_SERVER_ADDRESS": api, **runtime_env.get("env_vars", {})}
     return ray.init(
+        address="local",  # a new cluster even when `ray start` runs one here (join that one with RAY_ADDRESS)
         num_cpus=cfg.num_cpus or os.cpu_count(),
         object_store_memory=int(cfg.object_store_gib * GIB),
         include_dashboard=True,
