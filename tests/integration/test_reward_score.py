@@ -80,7 +80,9 @@ def test_a_react_component_reply_is_mounted_and_probed(pool):
 
 
 def test_timeouts_and_bad_requests_fail_alone_and_the_pool_carries_on(pool):
-    cfg = RewardConfig(render=pool.cfg, item_timeout_s=1.5)
+    # 3 s: several times what a counter page takes even on a loaded 2-core box, and under what the hung page
+    # needs before its probe gives up (a click that times out at ~1.8 s, then a signature that waits 2 s).
+    cfg = RewardConfig(render=pool.cfg, item_timeout_s=3.0)
     hang = "```html\n<!DOCTYPE html><html><body><button onclick='while(true){}'>x</button></body></html>\n```"
     requests = [
         {"response": COUNTER},
