@@ -77,7 +77,9 @@ def _prepare(cfg) -> str:
     out = Path(cfg.output_dir)
     if cfg.resume == "never" and (out / CHECKPOINTS).exists():
         raise ConfigError(f"output_dir {out} already holds checkpoints and resume=never: pick a new output_dir")
-    init_ray(cfg.ray)
+    # Ray Train 2.60 patches print() in its workers to log *and*, because Ray wraps sys.stdout, to print as well:
+    # every step line came out twice. Unpatched, a worker's print is printed once.
+    init_ray(cfg.ray, runtime_env={"env_vars": {"RAY_TRAIN_ENABLE_PRINT_PATCH": "0"}})
     import ray.data
 
     ray.data.DataContext.get_current().execution_options.preserve_order = True
