@@ -131,7 +131,8 @@ def test_dpo_raises_held_out_preference_accuracy_and_margin(tiny_model_dir, dpo_
     train_steps = [m for m in metrics if "rewards/margin" in m]
     assert {"rewards/chosen", "rewards/rejected", "rewards/accuracy", "pairs_per_s", "grad_norm"} <= set(train_steps[0])
     assert (out / "final" / "adapter_config.json").is_file()
-    first_step = [line for line in (done.stdout + done.stderr).splitlines() if "[dpo] step 1/" in line and " loss " in line]
+    output = (done.stdout + done.stderr).splitlines()
+    first_step = [line for line in output if "[dpo] step 1/" in line and " loss " in line]
     assert len(first_step) == 1, first_step  # printed once (Ray Train's print patch doubled every line)
 
 
