@@ -1,10 +1,11 @@
-"""Fixtures for integration tests that drive a real Chromium."""
+"""Fixtures for integration tests: a real Chromium pool, a real local Ray cluster."""
 
 import asyncio
 
 import pytest
 
-from uiray.config import RenderConfig
+from uiray.cluster import init_ray
+from uiray.config import RayConfig, RenderConfig
 from uiray.render.sandbox import RenderPool
 
 
@@ -19,3 +20,14 @@ def pool():
     yield render_pool
     loop.run_until_complete(render_pool.close())
     loop.close()
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A local Ray cluster for the module (2 `render` units for browser actors), Ray Data progress bars off."""
+    import ray
+
+    init_ray(RayConfig(render_slots=2, object_store_gib=1.0))
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    yield ray
+    ray.shutdown()

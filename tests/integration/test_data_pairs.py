@@ -2,21 +2,10 @@
 
 import pytest
 
-from uiray.cluster import init_ray
-from uiray.config import DataConfig, RayConfig
+from uiray.config import DataConfig
 from uiray.data.pairs import group_pairs
 
 pytestmark = [pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def ray_cluster():
-    import ray
-
-    init_ray(RayConfig(object_store_gib=1.0))
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    yield ray
-    ray.shutdown()
 
 
 def scored_row(row_id: str, prompt: str, score: float, error: str = "") -> dict:

@@ -8,22 +8,11 @@ import string
 import pyarrow as pa
 import pytest
 
-from uiray.cluster import init_ray
-from uiray.config import DedupConfig, RayConfig
+from uiray.config import DedupConfig
 from uiray.data.dedup import dedup, normalise, pick_representative, rank_key, shingles
 
 pytestmark = pytest.mark.slow
 WORD = re.compile(r"[a-z]{3,}")
-
-
-@pytest.fixture(scope="module")
-def ray_cluster():
-    import ray
-
-    init_ray(RayConfig(object_store_gib=1.0))
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    yield ray
-    ray.shutdown()
 
 
 def jaccard(a: str, b: str) -> float:

@@ -4,8 +4,7 @@ import time
 
 import pytest
 
-from uiray.cluster import init_ray
-from uiray.config import RayConfig, RenderConfig, RewardConfig
+from uiray.config import RenderConfig, RewardConfig
 from uiray.reward.actors import (
     ACTOR_OPTIONS_FOR_DATA,
     RewardScorer,
@@ -19,15 +18,6 @@ PAGE = """<!DOCTYPE html><html lang="en"><head><title>Counter</title></head><bod
 <p id="n">0</p><button onclick="n.textContent = +n.textContent + 1">Add one</button></main></body></html>"""
 GOOD = f"```html\n{PAGE}\n```"
 BROKEN = GOOD.replace("</main>", "<script>missing()</script></main>")
-
-
-@pytest.fixture(scope="module")
-def ray_cluster():
-    import ray
-
-    init_ray(RayConfig(render_slots=2, object_store_gib=1.0))
-    yield ray
-    ray.shutdown()
 
 
 def test_reward_worker_scores_a_batch(ray_cluster):
