@@ -79,6 +79,13 @@ def skewed_rows(n: int, long_share: float, short_chars: tuple[int, int], seed: i
     return rows
 
 
+def fill_defaults(args: argparse.Namespace, defaults: dict[str, dict]) -> None:
+    """Set the arguments left at None from defaults[TINY] for the tiny model, else from defaults["other"]."""
+    for key, value in defaults[TINY if args.model == TINY else "other"].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+
+
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -239,9 +246,7 @@ def main() -> None:
     parser.add_argument("--max-wait", type=float, default=0.0, help="seconds to wait for it (0: do not wait)")
     parser.add_argument("--workdir", help="keep the runs here (default: a temporary directory)")
     args = parser.parse_args()
-    for key, value in DEFAULTS[TINY if args.model == TINY else "other"].items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
+    fill_defaults(args, DEFAULTS)
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="uiray-bench-") as tmp:

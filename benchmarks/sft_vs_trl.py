@@ -64,6 +64,7 @@ from pathlib import Path
 
 from sft_packing import (
     TINY,
+    fill_defaults,
     length_summary,
     prepare_model,
     read_jsonl,
@@ -276,9 +277,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.trl_child:
         return trl_child(args.trl_child)
-    for key, value in DEFAULTS[TINY if args.model == TINY else "other"].items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
+    fill_defaults(args, DEFAULTS)
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="uiray-bench-") as tmp:
