@@ -80,25 +80,19 @@ def encode_pair(tokenizer, system: str | None, prompt: str, chosen: str, rejecte
     cut = _cut_context(context, longest, max_len)
     diverge = next((i for i, (a, b) in enumerate(zip(chosen_ids, rejected_ids, strict=False)) if a != b),
                    min(len(chosen_ids), len(rejected_ids)))  # fmt: skip
-    if len(cut) + diverge < max_len:
-        room = max_len - len(cut)
-        ignored = [IGNORE] * len(cut)
-        return EncodedPair(
-            chosen_input_ids=cut + chosen_ids[:room],
-            chosen_labels=ignored + chosen_labels[:room],
-            rejected_input_ids=cut + rejected_ids[:room],
-            rejected_labels=ignored + rejected_labels[:room],
-        )
-    shared_ids = context + chosen_ids[:diverge]
-    shared_labels = [IGNORE] * len(context) + chosen_labels[:diverge]
-    keep = max_len - min(longest - diverge, max_len // 2)
-    shared_ids, shared_labels = shared_ids[-keep:], shared_labels[-keep:]
-    room = max_len - len(shared_ids)
+    if len(cut) + diverge < max_len:  # the replies diverge inside the window: keep their starts
+        prefix_ids, prefix_labels, start = cut, [IGNORE] * len(cut), 0
+    else:  # slide: the shared part, cut from the left, then half the window for the differing tails
+        keep = max_len - min(longest - diverge, max_len // 2)
+        prefix_ids = (context + chosen_ids[:diverge])[-keep:]
+        prefix_labels = ([IGNORE] * len(context) + chosen_labels[:diverge])[-keep:]
+        start = diverge
+    room = max_len - len(prefix_ids)
     return EncodedPair(
-        chosen_input_ids=shared_ids + chosen_ids[diverge:][:room],
-        chosen_labels=shared_labels + chosen_labels[diverge:][:room],
-        rejected_input_ids=shared_ids + rejected_ids[diverge:][:room],
-        rejected_labels=shared_labels + rejected_labels[diverge:][:room],
+        chosen_input_ids=prefix_ids + chosen_ids[start:][:room],
+        chosen_labels=prefix_labels + chosen_labels[start:][:room],
+        rejected_input_ids=prefix_ids + rejected_ids[start:][:room],
+        rejected_labels=prefix_labels + rejected_labels[start:][:room],
     )
 
 
