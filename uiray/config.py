@@ -244,7 +244,7 @@ class DataConfig(Strict):
     """jsonl/parquet files or directories (any fsspec URL); 'embedded' is the built-in corpus."""
     embedded_rows: int = Field(1000, ge=1, le=1_000_000)
     """Size of the built-in corpus when inputs include 'embedded' (any size; 1000 covers every app category and
-    style many times and scores in ~25 min on 2 cores, 3000 takes ~3x that)."""
+    style many times and runs in ~36 min on 2 cores, 3000 takes ~3x that)."""
     embedded_seed: int = Field(0, ge=0)
     """Seed of the built-in corpus."""
     limit: int | None = Field(None, ge=1)

@@ -122,7 +122,6 @@ def _metrics(sums: list[float], prefix: str = "") -> dict:
 
 def precompute_reference(trainable, names: list[str], global_rows: int, pad_id: int) -> dict[str, list[float]]:
     """{pair key: [ref log p(chosen), ref log p(rejected)]} over the named datasets, shared by all ranks."""
-
     rank, world = rank_world()
     mine: dict[str, list[float]] = {}
     trainable.model.eval()
@@ -159,7 +158,6 @@ def _plain_batches(shard, global_rows: int):
 
 def evaluate(trainable, global_rows: int, reference: dict, beta: float, pad_id: int) -> dict:
     """Held-out preference accuracy, margin and loss (the eval pairs' reference is precomputed or adapter-off)."""
-
     rank, world = rank_world()
     shard = dataset_shard("eval")
     if shard is None:

@@ -135,7 +135,6 @@ def _step_metrics(sums: list[float], elapsed: float, lr: float, grad_norm: float
 
 def evaluate(cfg: SFTConfig, trainable, tokenizer, prompts: list[dict], pad_id: int) -> dict:
     """Validation loss/accuracy on the held-out set (all ranks share the work), then sampled generations."""
-
     rank, world = rank_world()
     shard = dataset_shard("eval")
     metrics: dict = {}
