@@ -26,17 +26,8 @@ import time
 from datasketch import MinHash, MinHashLSH
 
 from uiray.config import DedupConfig
-from uiray.data.dedup import (
-    MINHASH_SEED,
-    UnionFind,
-    band_params,
-    estimated_jaccard,
-    normalise,
-    rank_key,
-    shingles,
-    signature,
-    text_hash,
-)
+from uiray.data.dedup import UnionFind, rank_key
+from uiray.data.minhash import MINHASH_SEED, band_params, estimated_jaccard, normalise, shingles, signature, text_hash
 
 WORD = re.compile(r"[a-z]{3,}")
 TAGS = ["section", "article", "div", "aside", "nav", "footer"]

@@ -9,7 +9,8 @@ import pyarrow as pa
 import pytest
 
 from uiray.config import DedupConfig
-from uiray.data.dedup import dedup, normalise, pick_representative, rank_key, shingles
+from uiray.data.dedup import dedup, pick_representative, rank_key
+from uiray.data.minhash import normalise, shingles
 
 pytestmark = pytest.mark.slow
 WORD = re.compile(r"[a-z]{3,}")

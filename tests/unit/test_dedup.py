@@ -12,19 +12,16 @@ import pytest
 from datasketch import MinHashLSH
 
 from uiray.config import DedupConfig
-from uiray.data.dedup import (
+from uiray.data.dedup import UnionFind, bucket_edges, pick_representative, sketch_band_rows
+from uiray.data.minhash import (
     LSH_WEIGHTS,
-    UnionFind,
     band_key_matrix,
     band_keys,
     band_params,
-    bucket_edges,
     estimated_jaccard,
     normalise,
-    pick_representative,
     shingles,
     signature,
-    sketch_band_rows,
 )
 
 CFG = DedupConfig()

@@ -18,7 +18,7 @@ Row schema (FrontCoder-SFT-like plus metadata):
     dup_of           id of the row this one was copied from, or None
     dup_kind         "exact", "near" or None
     planted_jaccard  for copies: exact Jaccard of the 5-char shingle sets of this page and the original's,
-                     both whitespace-normalised as uiray.data.dedup does (`shingles` below); None otherwise
+                     both whitespace-normalised as uiray.data.minhash does (`shingles` below); None otherwise
 
 Duplicates are planted so that dedup has work to do (3% exact, 8% near by default, each copying a random
 original). "exact" copies have the original's prompt and a completion that is byte-identical (half of
@@ -94,7 +94,7 @@ TAILWIND_SHARE = 0.1  # pages that also load the Tailwind play CDN (served local
 
 
 def shingles(text: str, k: int = SHINGLE_CHARS) -> set[str]:
-    """The k-character substrings of `text` with whitespace runs collapsed, as uiray.data.dedup shingles
+    """The k-character substrings of `text` with whitespace runs collapsed, as uiray.data.minhash shingles
     its normalised text (the text itself when shorter than k)."""
     text = " ".join(text.split())
     return {text[i : i + k] for i in range(max(len(text) - k + 1, 1))}
