@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ from uiray.render.probe import ProbeResult, probe_page
 ORIGIN = "http://render.uiray.invalid"
 CDN_HOSTS = ("https://cdn.tailwindcss.com", "https://unpkg.com", "https://cdn.jsdelivr.net",
              "https://cdnjs.cloudflare.com")  # fmt: skip
+# A file: URL in Chromium's console messages: "Not allowed to load local resource: URL", "... 'URL' violates ...".
+_FILE_URL = re.compile(r"Not allowed to load local resource: (file:\S+)|'(file:[^']+)'")
 BLACK_HOLE_PROXY = "http://127.0.0.1:9"  # the discard port: connections are refused at once
 CHROMIUM_ARGS = [
     "--no-sandbox",  # we run as root in containers; isolation comes from the walls above
@@ -74,8 +77,10 @@ CSP = "; ".join([
 _INIT_SCRIPT = """(() => {
   const blocked = [];
   Object.defineProperty(window, '__uirayBlocked', {value: blocked});
-  document.addEventListener('securitypolicyviolation',
-    e => blocked.push(String(e.blockedURI || e.violatedDirective).slice(0, 300)), true);
+  document.addEventListener('securitypolicyviolation', e => {
+    const uri = String(e.blockedURI || e.violatedDirective);
+    if (uri !== 'file') blocked.push(uri.slice(0, 300));  // a file: URL is listed whole from the console
+  }, true);
   window.alert = () => {}; window.confirm = () => false; window.prompt = () => null;
   window.print = () => {}; window.open = () => null;
   // Remember which elements scripts made interactive, for the interaction probe. An element that
@@ -344,7 +349,7 @@ class RenderPool:
         await context.route_web_socket("**/*", lambda ws: _block_socket(slot, ws))
         page = await context.new_page()
         slot.cdp = await context.new_cdp_session(page)
-        page.on("console", lambda m: m.type == "error" and slot.console_errors.append(m.text[:500]))
+        page.on("console", lambda m: m.type == "error" and _console_error(slot, m.text))
         page.on("pageerror", lambda e: slot.page_errors.append(str(e)[:500]))
         page.on("crash", lambda _: setattr(slot, "crashed", True))
         page.on("popup", lambda p: asyncio.ensure_future(p.close()))
@@ -395,6 +400,17 @@ class RenderPool:
                         self.killed += 1
                 except psutil.Error:
                     renderers.pop(proc.pid, None)
+
+
+def _console_error(slot: _Slot, text: str) -> None:
+    """Record a console error; a file: URL that Chromium refused is also a blocked request. Chromium refuses those
+    itself, before any route sees them ("Not allowed to load local resource: file:///..."), and strips them to
+    "file" in CSP violation events; only its console message names the URL."""
+    slot.console_errors.append(text[:500])
+    for match in _FILE_URL.finditer(text):
+        url = (match.group(1) or match.group(2))[:300]
+        if url not in slot.blocked:
+            slot.blocked.append(url)
 
 
 async def _block_socket(slot: _Slot, ws) -> None:
