@@ -1,12 +1,20 @@
 """The interaction probe on pages whose behaviour we know."""
 
+import asyncio
+
 import pytest
+
+from uiray.config import RenderConfig
+from uiray.render.sandbox import RenderPool
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 COUNTER = """<!DOCTYPE html><html><body><h1 id="n">0</h1>
 <button onclick="n.textContent = +n.textContent + 1">+1</button>
 <button onclick="n.textContent = 0">reset</button></body></html>"""
+FREEZING = """<!DOCTYPE html><html><body><h1 id="n">0</h1>
+<button onclick="n.textContent = +n.textContent + 1">+1</button>
+<button onclick="while (true) {}">freeze</button></body></html>"""
 THROWING = """<!DOCTYPE html><html><body><h1 id="n">0</h1>
 <button onclick="n.textContent = +n.textContent + 1">+1</button>
 <button onclick="undefinedFunction()">broken</button></body></html>"""
@@ -16,6 +24,20 @@ def probe(pool, html):
     result = pool.run(pool.render(html, probe=True, screenshot=False))
     assert result["ok"], result["error"]
     return result["probe"]
+
+
+@pytest.fixture(scope="module")
+def one_page_pool():
+    """One slot (the next render reuses whatever the last one left) and a probe budget far below the render
+    timeout: when a probe ends before the render does, the probe's own budget ended it."""
+    loop = asyncio.new_event_loop()
+    cfg = RenderConfig(pages=1, load_timeout_s=3, step_timeout_s=1, probe_budget_s=2, render_timeout_s=30)
+    render_pool = RenderPool(cfg)
+    loop.run_until_complete(render_pool.start())
+    render_pool.run = loop.run_until_complete
+    yield render_pool
+    loop.run_until_complete(render_pool.close())
+    loop.close()
 
 
 def test_working_counter_scores_one(pool):
@@ -71,6 +93,16 @@ def test_pixel_only_and_hash_changes_count_but_inert_controls_do_not(pool):
         ("to the end", True, False),
         ("inert", False, False),
     ]
+
+
+def test_a_handler_that_never_returns_is_cut_at_the_probe_budget(one_page_pool):
+    pool = one_page_pool
+    result = pool.run(pool.render(FREEZING, probe=True, screenshot=False))
+    # The budget ran out inside the frozen handler and the page no longer answers: the render fails as such
+    # (not as 'timeout: probe', which would be the render timeout), and the hung slot is replaced ...
+    assert not result["ok"] and result["error"] == "timeout: probe budget", result["error"]
+    # ... so the same single slot serves the next page, probe included.
+    assert probe(pool, COUNTER)["interactivity"] == 1.0
 
 
 def test_render_command_writes_png_and_json_without_bytes(tmp_path):

@@ -81,24 +81,51 @@ class ProbeResult(TypedDict):
     controls: list[ControlResult]
     interactivity: float | None
     """Fraction of controls that changed the page without an uncaught error; None if there are none."""
+    cut: bool
+    """probe_budget_s ran out before every control was used (the control in use then counts as not working)."""
     seconds: float
 
 
 async def probe_page(page, page_errors: list[str], cfg: RenderConfig) -> ProbeResult:
-    """Exercise the controls of the loaded `page`; `page_errors` is the live list the page's errors go to."""
+    """Exercise the controls of the loaded `page`; `page_errors` is the live list the page's errors go to.
+    Ends when probe_budget_s is spent, also in the middle of a control: a handler that never returns
+    (`while (true) {}`) would otherwise hold the probe for several step timeouts per use."""
     started = time.perf_counter()
+    deadline = started + cfg.probe_budget_s
     step = cfg.step_timeout_s
     controls = await asyncio.wait_for(page.evaluate(_MARK_CONTROLS, cfg.probe_max_controls), step)
     results: list[ControlResult] = []
+    cut = False
     for index, control in enumerate(controls):
-        if time.perf_counter() - started > cfg.probe_budget_s:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            cut = True
             break
-        results.append(await _exercise(page, index, control, page_errors, cfg))
+        try:
+            results.append(await asyncio.wait_for(_exercise(page, index, control, page_errors, cfg), left))
+        except TimeoutError:  # this control used up the budget: it does not work
+            results.append(_cut_short(control))
+            cut = True
+            break
     working = [r for r in results if (r["changed_dom"] or r["changed_pixels"]) and not r["threw"]]
     return ProbeResult(
         controls=results,
         interactivity=len(working) / len(results) if results else None,
+        cut=cut,
         seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def _cut_short(control: dict) -> ControlResult:
+    return ControlResult(
+        tag=control["tag"],
+        type=control["type"],
+        text=control["text"],
+        action=_action_for(control),
+        changed_dom=False,
+        changed_pixels=False,
+        threw=False,
+        error="probe budget ran out",
     )
 
 

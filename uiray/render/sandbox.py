@@ -147,7 +147,8 @@ class DomStats(TypedDict):
 class RenderResult(TypedDict):
     ok: bool
     error: str | None
-    """Why the render failed: 'timeout: load', 'crashed', 'killed: memory', ... (None when ok)."""
+    """Why the render failed: 'timeout: load', 'crashed during load' (also a renderer the memory watchdog killed),
+    'timeout: probe budget' (a control's handler hung the page), ... (None when ok)."""
     screenshot: bytes | None
     """Full-page PNG, cut at max_page_height."""
     console_errors: list[str]
@@ -308,6 +309,11 @@ class RenderPool:
             slot.step = "probe"
             found["probe"] = await probe_page(page, slot.page_errors, cfg)
             _lap(timings, "probe", mark)
+            if found["probe"]["cut"]:
+                # Out of budget: a control's handler may still be running (`while (true) {}`). A page that
+                # no longer answers fails the render, and its slot, hung with it, is replaced.
+                slot.step = "probe budget"
+                await asyncio.wait_for(page.evaluate("1"), cfg.step_timeout_s)
 
     async def _screenshot(self, slot: _Slot, page_height: int) -> bytes:
         """Full-page PNG (cut at max_page_height) straight from CDP: Playwright's page.screenshot adds
