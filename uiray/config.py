@@ -249,6 +249,8 @@ class DataConfig(Strict):
     """Seed of the built-in corpus."""
     limit: int | None = Field(None, ge=1)
     """Read at most this many rows (quick runs)."""
+    max_row_mb: float = Field(64.0, gt=0)
+    """Input rows (jsonl lines, json files) larger than this are quarantined unread."""
     output_dir: str = "outputs/data"
     """Where sft/, dpo/, rl/, quarantine/, filtered/, duplicates/, stats.json and report.md are written."""
     output_format: Literal["parquet", "jsonl", "both"] = "parquet"
@@ -257,8 +259,10 @@ class DataConfig(Strict):
     """Model whose tokenizer measures lengths."""
     min_tokens: int = Field(64, ge=1)
     """Answers shorter than this are filtered."""
-    max_tokens: int = Field(16384, ge=1)
-    """Answers longer than this are filtered (FrontCoder: 16,384)."""
+    max_tokens: int = Field(2816, ge=1)
+    """Answers longer than this are filtered. The default leaves 256 tokens of train.seq_len (3072) for the system
+    prompt, the request and the chat template, so a kept answer trains whole, ending included (FrontCoder keeps
+    16,384 with 16K training sequences: raise both together)."""
     dedup: DedupConfig = DedupConfig()
     """Exact + MinHash near-duplicate removal."""
     render_check: bool = True
@@ -272,7 +276,7 @@ class DataConfig(Strict):
     selection: SelectionConfig = SelectionConfig()
     """Which scored rows are kept."""
     rl_fraction: float = Field(0.1, ge=0, le=1)
-    """Share of selected SFT prompts moved to the RL prompt set (held out from SFT; chosen by id hash)."""
+    """Share of selected SFT prompts moved to the RL prompt set (held out from SFT; chosen by prompt hash)."""
     pairs: PairsConfig = PairsConfig()
     """Preference pairs."""
     ray: RayConfig = RayConfig()
@@ -309,8 +313,12 @@ class OptimConfig(Strict):
     """Sequences (or packed rows) per worker per forward pass (DPO: pairs)."""
     grad_accum: int = Field(8, ge=1)
     """Micro-batches per optimizer step."""
-    seq_len: int = Field(2048, ge=16)
-    """Training sequence length (packed row length)."""
+    seq_len: int = Field(3072, ge=16)
+    """Training sequence length (packed row length); every embedded-corpus row (at most 2,891 tokens with the chat
+    template) fits whole."""
+    too_long: Literal["drop", "cut"] = "drop"
+    """A row longer than seq_len: 'drop' it, or 'cut' it (chat: the prompt from the left, then the reply from the
+    right, losing its ending; DPO: a window where the replies differ). Either way the driver counts and reports it."""
     gradient_checkpointing: bool = True
     """Recompute each layer's activations in backward instead of keeping them: less memory, ~30% more compute."""
 

@@ -36,11 +36,57 @@ def test_preference_rows_accept_text_or_messages_and_win_over_completion():
     assert (row["kind"], row["chosen"], row["rejected"]) == ("pref", "good", "bad")
 
 
-def test_checklists_become_json_text_and_ids_are_stable():
-    a = normalise_row({"prompt": "Q", "completion": "A", "checklist": [{"text": "t"}]}, "s")
-    b = normalise_row({"prompt": "Q", "completion": "A", "checklist": [{"text": "t"}]}, "other")
-    assert json.loads(a["checklist"]) == [{"text": "t"}] and a["id"] == b["id"]
+def test_checklists_become_json_text_and_ids_are_stable_and_per_line():
+    record = {"prompt": "Q", "completion": "A", "checklist": [{"text": "t"}]}
+    a = normalise_row(record, "/data/a.jsonl:1")
+    assert json.loads(a["checklist"]) == [{"text": "t"}]
+    assert a["id"] == normalise_row(record, "/elsewhere/a.jsonl:1")["id"]  # the corpus moved: same ids
+    assert a["id"] != normalise_row(record, "/data/a.jsonl:2")["id"]  # an identical row is still its own row
     assert normalise_row({"id": 7, "prompt": "Q", "completion": "A"}, "s")["id"] == "7"
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]},
+        {"prompt": "Q", "completion": "A"},
+        {"question": "Q", "response": "A"},
+        {"prompt": "Q", "chosen": "A", "rejected": "B"},
+        {"prompt": "Q"},
+        {"text": "<div>doc</div>"},
+    ],
+)
+def test_missing_optional_columns_stay_missing_in_arrow_blocks(record):
+    from uiray.data.formats import rows_table
+
+    row = normalise_row(record, "f.jsonl:1")
+    assert row["quarantine"] is None and row["system"] is None and row["checklist"] is None
+    table = rows_table([row])
+    assert all(str(f.type) == "string" for f in table.schema)  # never a null-typed column (NaN in pandas)
+    assert table.column("system").null_count == 1 and table.column("category").null_count == 1
+
+
+def test_text_rows_and_optional_columns_of_every_format():
+    doc = normalise_row({"text": "body { margin: 0 }", "id": "d1"}, "f.jsonl:1")
+    assert (doc["format"], doc["kind"], doc["text"], doc["id"]) == ("text", "text", "body { margin: 0 }", "d1")
+    full = {"system": "S", "checklist": [{"text": "t"}], "reference": "<p>r</p>", "category": "forms"}
+    for record in (
+        {"question": "Q", "response": "A"},
+        {"prompt": "Q"},
+        {"prompt": "Q", "chosen": "a", "rejected": "b"},
+    ):
+        row = normalise_row({**record, **full}, "f.jsonl:1")
+        assert (row["system"], row["reference"], row["category"]) == ("S", "<p>r</p>", "forms"), record
+
+
+@pytest.mark.parametrize(
+    ("checklist", "reason"),
+    [(5, "list of items"), ("check it", "list of items"), ([{"weight": 1}], "checklist item 0"),
+     ([{"text": "t", "check": {"click": 3}}], "checklist item 0")],
+)  # fmt: skip
+def test_malformed_checklists_are_quarantined_with_the_problem(checklist, reason):
+    row = normalise_row({"prompt": "Q", "completion": "A", "checklist": checklist}, "f.jsonl:4")
+    assert row["quarantine"].startswith("prompt_completion: bad checklist") and reason in row["quarantine"]
 
 
 @pytest.mark.parametrize(
@@ -49,7 +95,7 @@ def test_checklists_become_json_text_and_ids_are_stable():
         (b'{"prompt": "Q", "completion": "\xff\xfe"}', "not valid UTF-8"),
         (b'{"prompt": "Q", "completion": ', "not valid JSON"),
         (b'["a", "b"]', "not a JSON object"),
-        (b'{"text": "raw"}', "no known format (keys: text)"),
+        (b'{"body": "raw"}', "no known format (keys: body)"),
         (b'{"prompt": "Q", "completion": "   "}', "prompt_completion: empty or non-text completion"),
         (b'{"prompt": "", "chosen": "a", "rejected": "b"}', "preference: empty or non-text prompt"),
     ],

@@ -6,13 +6,21 @@
     question_response    question, response (FrontCoder-SFT)    sft
     preference           prompt, chosen, rejected               pref (chosen/rejected: text or messages)
     rl_prompt            prompt (+ checklist, reference)        rl
+    text                 text (raw front-end code)              text (continued pre-training)
 
-Rows are checked in that order (a row with prompt+chosen+rejected is a preference even if it also has a
-completion). A row that matches none, has an empty prompt or answer, or is not valid UTF-8 is not
-dropped: `normalise_row` returns it with `quarantine` set to the reason, and the stage writes it aside.
+Every format may also carry `id`, `system`, `checklist`, `reference` and `category`; all are optional
+(the chat format's system turn is its `system`). Rows are checked in that order (a row with
+prompt+chosen+rejected is a preference even if it also has a completion). A row that matches none,
+has an empty prompt or answer, a malformed checklist, or is not valid UTF-8 is not dropped:
+`normalise_row` returns it with `quarantine` set to the reason, and the stage writes it aside.
 
-Every normalised row has exactly the fields of `Row` (None where a format has no such field), so
-Ray Data blocks from different inputs concatenate and later stages (SFT, DPO, GRPO) read one schema.
+Every normalised row has exactly the fields of `Row` (None where a format has no such field), and
+blocks of rows are built with `ROW_SCHEMA`, so a column that one input lacks is a string column of
+nulls - never a null-typed column that pandas and numpy would turn into NaN floats - and later stages
+(SFT, DPO, GRPO) read one schema whatever the inputs were.
+
+A row without an `id` gets one from its content and where it sits (file name and line), so two
+identical rows in a file are still two rows that can each be traced to the line they came from.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ import hashlib
 import json
 from typing import Any, Literal, TypedDict
 
-Kind = Literal["sft", "pref", "rl"]
+Kind = Literal["sft", "pref", "rl", "text"]
 
 
 class Row(TypedDict):
@@ -41,6 +49,8 @@ class Row(TypedDict):
     """JSON text of the checklist items (see uiray/reward/checklist.py)."""
     reference: str | None
     category: str | None
+    text: str | None
+    """A raw document (kind 'text', for continued pre-training)."""
     quarantine: str | None
     """Why the row cannot be used (None for good rows)."""
     raw: str | None
@@ -55,14 +65,18 @@ def normalise_row(record: Any, source: str) -> Row:
     if found is None:
         return quarantined(record, source, f"no known format (keys: {', '.join(sorted(record)[:12])})")
     fmt, kind, fields = found
-    required = {"sft": ("prompt", "completion"), "pref": ("prompt", "chosen", "rejected"), "rl": ("prompt",)}[kind]
-    for name in required:
+    for name in REQUIRED[kind]:
         value = fields.get(name)
         if not isinstance(value, str) or not value.strip():
             return quarantined(record, source, f"{fmt}: empty or non-text {name}")
     checklist = record.get("checklist")
+    if checklist not in (None, "", []):
+        problem = _checklist_problem(checklist)
+        if problem:
+            return quarantined(record, source, f"{fmt}: bad checklist: {problem}")
+    given_id = record.get("id")
     row = Row(
-        id=str(record.get("id") or _content_id(fields)),
+        id=str(given_id) if given_id not in (None, "") else _content_id(fields, source),
         source=source,
         format=fmt,
         kind=kind,
@@ -74,16 +88,36 @@ def normalise_row(record: Any, source: str) -> Row:
         checklist=None if checklist in (None, "", []) else _json_text(checklist),
         reference=_text_or_none(record.get("reference")),
         category=_text_or_none(record.get("category")),
+        text=fields.get("text"),
         quarantine=None,
         raw=None,
     )
     return row
 
 
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "sft": ("prompt", "completion"), "pref": ("prompt", "chosen", "rejected"), "rl": ("prompt",), "text": ("text",)
+}  # fmt: skip
+
+
+def row_schema():
+    """The Arrow schema of a block of Rows (every field a nullable string)."""
+    import pyarrow as pa
+
+    return pa.schema([(name, pa.string()) for name in Row.__annotations__])
+
+
+def rows_table(rows: list[Row]):
+    """Rows -> an Arrow table with `row_schema()` (missing values stay nulls of the column's type)."""
+    import pyarrow as pa
+
+    return pa.Table.from_pylist(rows, schema=row_schema())
+
+
 def quarantined(record: Any, source: str, reason: str) -> Row:
     raw = record if isinstance(record, str) else _json_text(record)
     return Row(
-        id=hashlib.sha1(raw.encode("utf-8", "replace")).hexdigest()[:16],
+        id=_hash(f"{_location(source)}\x00{raw}"),
         source=source,
         format="",
         kind="",
@@ -95,9 +129,14 @@ def quarantined(record: Any, source: str, reason: str) -> Row:
         checklist=None,
         reference=None,
         category=None,
+        text=None,
         quarantine=reason,
-        raw=raw[:100_000],
+        raw=raw[:RAW_KEPT_CHARS],
     )
+
+
+RAW_KEPT_CHARS = 100_000
+"""Quarantined rows keep this much of the original row (a 50 MB line is kept as its first 100K characters)."""
 
 
 def parse_line(line: bytes, source: str) -> Row:
@@ -129,9 +168,12 @@ def _match(record: dict) -> tuple[str, Kind, dict] | None:
         return "prompt_completion", "sft", {**fields, "system": _text_or_none(record.get("system"))}
     if "question" in record and "response" in record:
         fields = {"prompt": _prompt_text(record["question"]), "completion": _answer_text(record["response"])}
-        return "question_response", "sft", {**fields, "system": None}
+        return "question_response", "sft", {**fields, "system": _text_or_none(record.get("system"))}
     if "prompt" in record:
-        return "rl_prompt", "rl", {"prompt": _prompt_text(record["prompt"]), "system": None}
+        fields = {"prompt": _prompt_text(record["prompt"]), "system": _text_or_none(record.get("system"))}
+        return "rl_prompt", "rl", fields
+    if "text" in record:
+        return "text", "text", {"text": record["text"] if isinstance(record["text"], str) else None, "system": None}
     return None
 
 
@@ -170,6 +212,28 @@ def _json_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _content_id(fields: dict) -> str:
-    text = "\x00".join(str(fields.get(k) or "") for k in ("prompt", "completion", "chosen", "rejected"))
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+def _content_id(fields: dict, source: str) -> str:
+    text = "\x00".join(str(fields.get(k) or "") for k in ("prompt", "completion", "chosen", "rejected", "text"))
+    return _hash(f"{_location(source)}\x00{text}")
+
+
+def _location(source: str) -> str:
+    """'dir/sub/file.jsonl:12' -> 'file.jsonl:12': ids do not change when a corpus moves to another folder."""
+    return source.rsplit("/", 1)[-1]
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def _checklist_problem(checklist: Any) -> str | None:
+    """Why a row's checklist cannot be used by the reward, or None when it can."""
+    from uiray.reward.checklist import ChecklistError, load_checklist
+
+    if isinstance(checklist, str) and checklist.lstrip()[:1] not in ("[", "{"):
+        return "not a JSON list of items"
+    try:
+        load_checklist(checklist)
+    except ChecklistError as e:
+        return str(e)[:200]
+    return None

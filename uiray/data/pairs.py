@@ -105,7 +105,7 @@ def group_pairs(scored, cfg: DataConfig):
         if best["score"] - worst["score"] < margin:
             return pd.DataFrame(columns=_PAIR_COLUMNS)
         return pd.DataFrame([{
-            "id": f"{best['id']}>{worst['id']}", "prompt": best["prompt"], "system": best["system"],
+            "id": f"{best['id']}>{worst['id']}", "prompt": best["prompt"], "system": _text(best["system"]),
             "chosen": best["completion"], "rejected": worst["completion"], "chosen_score": float(best["score"]),
             "rejected_score": float(worst["score"]), "pair_source": "group", "perturbation": None,
             "severity": None, "source": best["source"],
@@ -114,6 +114,11 @@ def group_pairs(scored, cfg: DataConfig):
     from uiray.data.pipeline import SHUFFLE_PARTITIONS
 
     return scored.groupby("prompt", num_partitions=SHUFFLE_PARTITIONS).map_groups(pair, batch_format="pandas")
+
+
+def _text(value) -> str | None:
+    """A text cell of a pandas batch, or None (pandas reads a missing string as NaN)."""
+    return value if isinstance(value, str) else None
 
 
 _PAIR_COLUMNS = ["id", "prompt", "system", "chosen", "rejected", "chosen_score", "rejected_score", "pair_source",

@@ -26,13 +26,34 @@ from pathlib import Path
 
 from uiray.config import ConfigError, DataConfig, save_config
 
-SFT_COLUMNS = ["id", "prompt", "system", "completion", "html", "category", "checklist", "score",
-               "reward_components", "tokens", "source"]  # fmt: skip
-RL_COLUMNS = ["id", "prompt", "system", "checklist", "reference", "category", "source"]
 SHUFFLE_PARTITIONS = 8
 """Partitions of the small group-bys here (categories, prompts); Ray's default of 200 is for big shuffles."""
-DPO_COLUMNS = ["id", "prompt", "system", "chosen", "rejected", "chosen_score", "rejected_score", "pair_source",
-               "perturbation", "severity", "source"]  # fmt: skip
+
+
+def _schema(**fields: str):
+    """An Arrow schema from name=type pairs ('str', 'float', 'int'); every field nullable."""
+    import pyarrow as pa
+
+    types = {"str": pa.string(), "float": pa.float64(), "int": pa.int64()}
+    return pa.schema([(name, types[kind]) for name, kind in fields.items()])
+
+
+S, F, I = "str", "float", "int"  # noqa: E741 - column types of the output schemas below
+# The columns and types of every output: missing values are nulls of the column's type, whatever the inputs
+# held (a corpus without a `system` column still writes a string column of nulls, never NaN floats).
+SFT_SCHEMA = _schema(id=S, prompt=S, system=S, completion=S, html=S, category=S, checklist=S, score=F,
+                     reward_components=S, tokens=I, source=S)  # fmt: skip
+RL_SCHEMA = _schema(id=S, prompt=S, system=S, checklist=S, reference=S, category=S, source=S)
+DPO_SCHEMA = _schema(id=S, prompt=S, system=S, chosen=S, rejected=S, chosen_score=F, rejected_score=F,
+                     pair_source=S, perturbation=S, severity=I, source=S)  # fmt: skip
+TEXT_SCHEMA = _schema(id=S, text=S, source=S)
+QUARANTINE_SCHEMA = _schema(id=S, source=S, quarantine=S, raw=S)
+FILTERED_SCHEMA = _schema(id=S, source=S, kind=S, prompt=S, filtered=S)
+DUPLICATES_SCHEMA = _schema(id=S, source=S, kind=S, dup_of=S, dup_kind=S)
+SCORED_SCHEMA = _schema(id=S, kind=S, prompt=S, system=S, completion=S, html=S, category=S, checklist=S,
+                        reference=S, tokens=I, source=S, reward=F, reward_components=S, reward_error=S,
+                        score=F, filtered=S)  # fmt: skip
+"""What scoring adds to SFT rows (the empty stand-in when no row needs scoring)."""
 
 
 def log(message: str) -> None:
@@ -45,11 +66,12 @@ def run_data_stage(cfg: DataConfig) -> dict:
 
     from uiray.cluster import init_ray
     from uiray.data.dedup import dedup
-    from uiray.data.reading import read_inputs
+    from uiray.data.reading import plan_inputs, read_inputs
     from uiray.data.validate import Validator
     from uiray.models import resolve_model
 
     started = time.time()
+    files = plan_inputs(cfg)  # a missing path or no data at all fails here, before any work
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     save_config(cfg, out)
@@ -61,7 +83,9 @@ def run_data_stage(cfg: DataConfig) -> dict:
         )
 
     log(f"1/5 reading {', '.join(cfg.inputs)}")
-    rows = read_inputs(cfg)
+    if files.skipped:
+        log(f"skipping {len(files.skipped)} files that are not jsonl/json/parquet: {', '.join(files.skipped[:5])}")
+    rows = read_inputs(cfg, files)
     log("2/5 validating answers (page, completeness, length in tokens)")
     rows = rows.map_batches(
         Validator,
@@ -70,7 +94,7 @@ def run_data_stage(cfg: DataConfig) -> dict:
             "min_tokens": cfg.min_tokens,
             "max_tokens": cfg.max_tokens,
         },  # fmt: skip
-        batch_format="pandas",
+        batch_format="pyarrow",
         batch_size=256,
         concurrency=1,
     ).materialize()
@@ -83,27 +107,32 @@ def run_data_stage(cfg: DataConfig) -> dict:
     kept = deduped.kept.materialize()
 
     log("4/5 scoring SFT answers in the browser (render, probe, axe, checklist)")
-    scored = _score(kept.filter(lambda r: r["kind"] == "sft"), cfg, response_column="completion").materialize()
-    selected, unselected = _select(scored, cfg)
+    answers = kept.filter(lambda r: r["kind"] == "sft").materialize()
+    if answers.count():
+        scored = _score(answers, cfg, response_column="completion").materialize()
+        selected, unselected = _select(scored, cfg)
+    else:  # nothing to score (only pairs, RL prompts or documents came in)
+        scored = selected = unselected = _empty(SCORED_SCHEMA)
     held_out = _rl_split(cfg.rl_fraction)
-    sft = selected.filter(lambda r: not held_out(r["id"]))
-    rl = selected.filter(lambda r: held_out(r["id"])).map(_as_rl_prompt)
-    rl = rl.union(kept.filter(lambda r: r["kind"] == "rl"))
+    sft = selected.filter(lambda r: not held_out(r["prompt"])).materialize()
+    rl = selected.filter(lambda r: held_out(r["prompt"])).map(_as_rl_prompt)
+    rl_in, rl_seen = _unseen_rl_prompts(kept.filter(lambda r: r["kind"] == "rl"), sft)
 
     log("5/5 building preference pairs (perturb, re-score, verify)")
-    pairs = _pairs(sft.materialize(), scored, kept.filter(lambda r: r["kind"] == "pref"), cfg)
+    pairs = _pairs(sft, scored, kept.filter(lambda r: r["kind"] == "pref"), cfg)
 
     outputs = {
-        "sft": sft.select_columns(SFT_COLUMNS),
-        "rl": rl.select_columns(RL_COLUMNS),
-        "dpo": pairs.select_columns(DPO_COLUMNS),
-        "quarantine": quarantine.select_columns(["id", "source", "quarantine", "raw"]),
-        "filtered": rejected.union(unselected).select_columns(["id", "source", "kind", "prompt", "filtered"]),
-        "duplicates": deduped.duplicates.select_columns(["id", "source", "kind", "dup_of", "dup_kind"]),
+        "sft": _typed(SFT_SCHEMA, sft),
+        "rl": _typed(RL_SCHEMA, rl, rl_in),
+        "dpo": pairs,
+        "text": _typed(TEXT_SCHEMA, kept.filter(lambda r: r["kind"] == "text")),
+        "quarantine": _typed(QUARANTINE_SCHEMA, quarantine),
+        "filtered": _typed(FILTERED_SCHEMA, rejected, unselected, rl_seen),
+        "duplicates": _typed(DUPLICATES_SCHEMA, deduped.duplicates),
     }
-    outputs = {name: ds.materialize() for name, ds in outputs.items()}  # stats read them again below
     counts = {name: _write(ds, out / name, cfg.output_format) for name, ds in outputs.items()}
     stats = _stats(cfg, rows, counts, outputs, scored, deduped.stats, time.time() - started)
+    stats["skipped_files"] = files.skipped
     (out / "stats.json").write_text(json.dumps(stats, indent=2))
     from uiray.data.report import write_report
 
@@ -113,11 +142,14 @@ def run_data_stage(cfg: DataConfig) -> dict:
 
 
 def _with_dedup_text(row: dict) -> dict:
-    """What makes two rows duplicates: the page for SFT rows, prompt + chosen for pairs, the prompt for RL."""
+    """What makes two rows duplicates: the page for SFT rows, prompt + chosen for pairs, the prompt for RL,
+    the document for text rows."""
     if row["kind"] == "sft":
         row["dedup_text"] = row["html"] or row["completion"]
     elif row["kind"] == "pref":
         row["dedup_text"] = f"{row['prompt']}\n{row['chosen']}"
+    elif row["kind"] == "text":
+        row["dedup_text"] = row["text"]
     else:
         row["dedup_text"] = row["prompt"]
     return row
@@ -138,6 +170,7 @@ def _score(ds, cfg: DataConfig, response_column: str):
             "reference_column": None,
         },  # fmt: skip
         batch_size=16,
+        batch_format="pyarrow",
         compute=ray.data.ActorPoolStrategy(size=cfg.scorers),
         **ACTOR_OPTIONS_FOR_DATA,
     )
@@ -214,9 +247,28 @@ def _top_k(ds, k: int):
 
 
 def _rl_split(fraction: float):
-    """A stable coin per id: the same rows go to rl/ on every run and machine."""
+    """A stable coin per prompt: the same prompts go to rl/ on every run and machine, and all answers of a
+    prompt go the same way (a prompt in rl/ is never trained on in sft/)."""
     cut = int(fraction * 10_000)
-    return lambda row_id: zlib.crc32(row_id.encode()) % 10_000 < cut
+    return lambda prompt: zlib.crc32(prompt.encode()) % 10_000 < cut
+
+
+def _unseen_rl_prompts(rl_rows, sft):
+    """(input RL prompts not in sft/, the others marked filtered); (None, None) when there are none."""
+    if rl_rows.count() == 0:
+        return None, None
+    trained = {_prompt_key(r["prompt"]) for r in sft.select_columns(["prompt"]).iter_rows()} if sft.count() else set()
+
+    def mark(row: dict) -> dict:
+        seen = _prompt_key(row["prompt"]) in trained
+        return {**row, "filtered": "rl prompt is also an sft/ prompt" if seen else None}
+
+    marked = rl_rows.map(mark).materialize()
+    return marked.filter(lambda r: r["filtered"] is None), marked.filter(lambda r: r["filtered"] is not None)
+
+
+def _prompt_key(prompt: str) -> int:
+    return zlib.crc32(prompt.encode()) ^ (len(prompt) << 32)
 
 
 def _as_rl_prompt(row: dict) -> dict:
@@ -224,12 +276,53 @@ def _as_rl_prompt(row: dict) -> dict:
 
 
 def _pairs(sft, scored, input_pairs, cfg: DataConfig):
+    """Perturbation pairs of the SFT rows, group pairs, input pairs: one dataset in DPO_SCHEMA."""
     from uiray.data.pairs import group_pairs, input_pair_rows, perturbation_pairs
 
-    made = perturbation_pairs(sft, cfg)
-    if cfg.pairs.from_groups:
-        made = made.union(group_pairs(scored, cfg))
-    return made.union(input_pairs.map(input_pair_rows))
+    made = []
+    if sft.count():
+        made.append(perturbation_pairs(sft, cfg))
+    if cfg.pairs.from_groups and scored.count():
+        made.append(group_pairs(scored, cfg))
+    if input_pairs.count():
+        made.append(input_pairs.map(input_pair_rows))
+    return _typed(DPO_SCHEMA, *made)
+
+
+def _typed(schema, *datasets):
+    """The rows of `datasets` (None: left out) in `schema` (columns picked, cast, missing ones null), materialized."""
+
+    def cast(batch):
+        import pyarrow as pa
+
+        def column(f):
+            values = batch.column(f.name) if f.name in batch.column_names else None
+            # Ray builds a column that a block holds no value of as null (numpy batches: NaN floats)
+            if (
+                values is None
+                or pa.types.is_null(values.type)
+                or values.null_count == len(values)
+                or (pa.types.is_string(f.type) and pa.types.is_floating(values.type))
+            ):
+                return pa.nulls(len(batch), f.type)
+            return values.cast(f.type)
+
+        return pa.Table.from_arrays([column(f) for f in schema], schema=schema)
+
+    parts = [ds.map_batches(cast, batch_format="pyarrow", batch_size=None) for ds in datasets if ds is not None]
+    typed = _union(*parts).materialize() if parts else None
+    return typed if typed is not None and typed.count() else _empty(schema)
+
+
+def _union(*datasets):
+    datasets = [ds for ds in datasets if ds is not None]
+    return datasets[0].union(*datasets[1:]) if len(datasets) > 1 else datasets[0]
+
+
+def _empty(schema):
+    import ray
+
+    return ray.data.from_arrow(schema.empty_table())
 
 
 def _write(ds, path: Path, fmt: str) -> int:
@@ -247,7 +340,8 @@ def _write(ds, path: Path, fmt: str) -> int:
 
 def _stats(cfg, rows, counts, outputs, scored, dedup_stats, seconds) -> dict:
     rows_in = rows.count()
-    kept = counts["sft"] + counts["rl"] + outputs["dpo"].filter(lambda r: r["pair_source"] == "input").count()
+    input_pairs = outputs["dpo"].filter(lambda r: r["pair_source"] == "input").count()
+    kept = counts["sft"] + counts["rl"] + counts["text"] + input_pairs
     accounted = kept + counts["duplicates"] + counts["filtered"] + counts["quarantine"]
     reasons = _reason_counts(outputs["filtered"], "filtered") | _reason_counts(outputs["quarantine"], "quarantine")
     scores = [r["score"] for r in scored.select_columns(["score"]).take_all()]

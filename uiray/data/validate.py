@@ -6,7 +6,7 @@
     no skeletons     placeholder / empty_handler
     length window    too short / too long       tokens of the answer, with the real tokenizer
 
-RL prompts have no answer and pass. A preference pair's rejected side is allowed to be bad (that is
+RL prompts and text documents have no answer and pass. A preference pair's rejected side is allowed to be bad (that is
 the point), but must be non-empty (checked when the row was normalised). Rows are never dropped here:
 a failing row gets `filtered` set to the reason and the stage writes it to filtered/.
 
@@ -45,7 +45,11 @@ def check_answer(answer: str, tokens: int, min_tokens: int, max_tokens: int) -> 
 
 
 class Validator:
-    """Dataset.map_batches UDF (pandas batches): adds VALIDATION_COLUMNS. Loads the tokenizer once."""
+    """Dataset.map_batches UDF (pyarrow batches): adds VALIDATION_COLUMNS. Loads the tokenizer once.
+
+    Arrow in and out, not pandas: pandas turns a missing string into NaN, which would reach the reward
+    (and the SFT set) as a float.
+    """
 
     def __init__(self, model_path: str, min_tokens: int, max_tokens: int):
         from transformers import AutoTokenizer
@@ -54,19 +58,22 @@ class Validator:
         self.min_tokens, self.max_tokens = min_tokens, max_tokens
 
     def __call__(self, batch):
-        rows = batch.to_dict("records")
-        answers = [answer_of(row) for row in rows]
+        import pyarrow as pa
+
+        answers = [answer_of(row) for row in batch.select(["kind", "completion", "chosen"]).to_pylist()]
         texts = [a for a in answers if a]
         counts = (
             iter(len(ids) for ids in self.tokenizer(texts, add_special_tokens=False)["input_ids"]) if texts else None
         )
         html, tokens, filtered, pre = [], [], [], []
         for answer in answers:
-            if not answer:  # RL prompts
+            if not answer:  # RL prompts, text documents, quarantined rows
                 html.append(None), tokens.append(0), filtered.append(None), pre.append(1.0)
                 continue
             n = next(counts)
             page, reason, score = check_answer(answer, n, self.min_tokens, self.max_tokens)
             html.append(page), tokens.append(n), filtered.append(reason), pre.append(score)
-        batch["html"], batch["tokens"], batch["filtered"], batch["pre_score"] = html, tokens, filtered, pre
+        columns = {"html": pa.string(), "tokens": pa.int64(), "filtered": pa.string(), "pre_score": pa.float64()}
+        for (name, kind), values in zip(columns.items(), (html, tokens, filtered, pre), strict=True):
+            batch = batch.append_column(name, pa.array(values, type=kind))
         return batch

@@ -144,14 +144,29 @@ class RewardScorer:
         threading.Thread(target=self._loop.run_forever, name="reward-loop", daemon=True).start()
         self._scored, self._started = 0, time.perf_counter()
 
-    def __call__(self, batch: dict) -> dict:
-        n = len(batch[self.response_column])
-        requests = [_request(batch, i, self.response_column, self.reference_column) for i in range(n)]
+    def __call__(self, batch):
+        """A pyarrow table (batch_format="pyarrow": missing values stay None) or a dict of numpy columns."""
+        arrow = hasattr(batch, "to_pylist")
+        rows = (
+            batch.to_pylist()
+            if arrow
+            else [dict(zip(batch, v, strict=True)) for v in zip(*batch.values(), strict=True)]
+        )
+        requests = [_request(row, self.response_column, self.reference_column) for row in rows]
         outcomes = asyncio.run_coroutine_threadsafe(self._score(requests), self._loop).result()
-        self._progress(n)
-        batch["reward"] = [o["reward"] for o in outcomes]
-        batch["reward_components"] = [json.dumps(o["breakdown"]["components"], sort_keys=True) for o in outcomes]
-        batch["reward_error"] = [o["error"] or "" for o in outcomes]
+        self._progress(len(rows))
+        columns = {
+            "reward": [float(o["reward"]) for o in outcomes],
+            "reward_components": [json.dumps(o["breakdown"]["components"], sort_keys=True) for o in outcomes],
+            "reward_error": [o["error"] or "" for o in outcomes],
+        }
+        if not arrow:
+            return {**batch, **columns}
+        import pyarrow as pa
+
+        batch = batch.drop_columns([name for name in columns if name in batch.column_names])
+        for name, values in columns.items():
+            batch = batch.append_column(name, pa.array(values))
         return batch
 
     async def _score(self, requests: list[RewardRequest]) -> list[RewardOutcome]:
@@ -164,15 +179,24 @@ class RewardScorer:
             print(f"[uiray reward] scorer {os.getpid()}: {self._scored} replies, {rate:.2f}/s", flush=True)
 
 
-def _request(batch: dict, i: int, response_column: str, reference_column: str | None) -> RewardRequest:
-    request = RewardRequest(response=str(batch[response_column][i]))
-    if "prompt" in batch and batch["prompt"][i] is not None:
-        request["prompt"] = str(batch["prompt"][i])
-    if reference_column and reference_column in batch and batch[reference_column][i] is not None:
-        request["reference"] = str(batch[reference_column][i])
-    if "num_tokens" in batch and batch["num_tokens"][i] is not None:
-        request["num_tokens"] = int(batch["num_tokens"][i])
-    if "checklist" in batch and batch["checklist"][i] is not None:
-        raw = batch["checklist"][i]
-        request["checklist"] = json.loads(raw) if isinstance(raw, str) else list(raw)
+def _request(row: dict, response_column: str, reference_column: str | None) -> RewardRequest:
+    """One row -> a request. Text fields count only when they are text: Ray hands an all-missing column to
+    numpy batches as NaN floats, which must read as missing, not as a checklist or a prompt."""
+    request = RewardRequest(response=str(row[response_column]))
+    if _text(row.get("prompt")):
+        request["prompt"] = row["prompt"]
+    if reference_column and _text(row.get(reference_column)):
+        request["reference"] = row[reference_column]
+    tokens = row.get("num_tokens")
+    if tokens is not None and tokens == tokens:  # not NaN
+        request["num_tokens"] = int(tokens)
+    raw = row.get("checklist")
+    if _text(raw):
+        request["checklist"] = json.loads(raw)
+    elif isinstance(raw, (list, tuple)) or hasattr(raw, "tolist"):  # items as objects (numpy array of dicts)
+        request["checklist"] = list(raw)
     return request
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and value != ""

@@ -18,6 +18,7 @@ the others' slices), which is cheap next to the forward pass: packed rows are to
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -36,21 +37,22 @@ def split_key(row_id: str, seed: int) -> float:
 
 
 def read_rows(path: str, kind: str, mode: str = "chat"):
-    """Rows of one kind ('sft' or 'pref') from a file/directory, or raw `text` documents in text mode."""
-    import ray
-
-    if mode == "text":
-        from uiray.data.reading import _expand
-
-        jsonl, parquet = _expand(path)
-        parts = ([ray.data.read_json(jsonl)] if jsonl else []) + ([ray.data.read_parquet(parquet)] if parquet else [])
-        ds = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
-        if "text" not in ds.schema().names:
-            raise ConfigError(f"train_data: text mode needs a `text` column; {path} has {ds.schema().names}")
-        return ds.map(lambda r: {"id": hashlib.sha1(r["text"].encode()).hexdigest()[:16], "text": r["text"]})
+    """Rows of one kind ('sft' or 'pref'; 'text' documents in text mode) from a file or directory in any
+    format `uiray data` reads (its outputs included); a ConfigError when there are none."""
     from uiray.data.reading import read_path
 
-    return read_path(path).filter(lambda r: r["kind"] == kind)
+    kind = "text" if mode == "text" else kind
+    everything = read_path(path).materialize()
+    rows = everything.filter(expr=f"kind == '{kind}'").materialize()
+    total, usable = everything.count(), rows.count()
+    if usable < total:
+        print(f"[uiray] {path}: {total - usable} of {total} rows are not {kind} rows or cannot be read; training on "
+              f"the other {usable} (`uiray data` writes them aside)", file=sys.stderr, flush=True)  # fmt: skip
+    if usable == 0:
+        wanted = {"sft": "SFT rows (messages, prompt/completion, question/response)",
+                  "pref": "preference rows (prompt/chosen/rejected)", "text": "`text` documents"}[kind]  # fmt: skip
+        raise ConfigError(f"{path} holds no {wanted}; run `uiray data` on it to see how its rows were read")
+    return rows
 
 
 def held_out(ds, fraction: float, seed: int, key: str = "id"):
@@ -76,7 +78,7 @@ def encode_sft(tokenizer_path: str, mode: str, system_prompt: str | None, max_le
 
     def encode(batch: dict) -> dict:
         tokenizer = load_tokenizer(tokenizer_path)
-        out = {"id": [], "input_ids": [], "labels": []}
+        out = {"id": [], "input_ids": [], "labels": [], "length": []}
         for i, row_id in enumerate(batch["id"]):
             if mode == "text":
                 enc = encode_text(tokenizer, batch["text"][i], max_len)
@@ -86,6 +88,7 @@ def encode_sft(tokenizer_path: str, mode: str, system_prompt: str | None, max_le
             out["id"].append(row_id)
             out["input_ids"].append(np.asarray(enc["input_ids"], dtype=np.int32))
             out["labels"].append(np.asarray(enc["labels"], dtype=np.int32))
+            out["length"].append(enc["length"])
         return out
 
     return encode
@@ -103,7 +106,7 @@ def encode_dpo(tokenizer_path: str, system_prompt: str | None, max_len: int):
             enc = encode_pair(tokenizer, system, batch["prompt"][i], batch["chosen"][i], batch["rejected"][i], max_len)
             out["id"].append(row_id)
             for name, ids in enc.items():
-                out.setdefault(name, []).append(np.asarray(ids, dtype=np.int32))
+                out.setdefault(name, []).append(ids if name == "length" else np.asarray(ids, dtype=np.int32))
         return out
 
     return encode
@@ -112,6 +115,25 @@ def encode_dpo(tokenizer_path: str, system_prompt: str | None, max_len: int):
 def _text(value) -> str | None:
     """A text cell or None (an all-None column reaches numpy batches as NaN floats)."""
     return value if isinstance(value, str) and value else None
+
+
+def fit_to_length(encoded, seq_len: int, policy: str, name: str):
+    """Rows encoded longer than seq_len: dropped or kept cut (`train.too_long`), never silently.
+
+    Returns (rows to train on, {"rows", "too_long", "policy"}) and logs how many did not fit."""
+    encoded = encoded.materialize()
+    total = encoded.count()
+    over = encoded.filter(expr=f"length > {seq_len}").count() if total else 0
+    if over:
+        action = "dropped" if policy == "drop" else "cut to fit (their endings are lost)"
+        print(f"[uiray] WARNING {name}: {over} of {total} rows are longer than train.seq_len={seq_len} tokens and "
+              f"were {action} (train.too_long={policy})", file=sys.stderr, flush=True)  # fmt: skip
+    if over and policy == "drop":
+        if over == total:
+            raise ConfigError(f"{name}: all {total} rows are longer than train.seq_len={seq_len} tokens: raise "
+                              f"train.seq_len, or set train.too_long=cut to train on their beginnings")  # fmt: skip
+        encoded = encoded.filter(expr=f"length <= {seq_len}").materialize()
+    return encoded, {"rows": total, "too_long": over, "policy": policy}
 
 
 def ordered(ds, seed: int):

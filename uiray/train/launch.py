@@ -26,7 +26,7 @@ def log(message: str) -> None:
 
 
 def run_sft(cfg: SFTConfig) -> dict:
-    from uiray.train.data import encode_sft, held_out, ordered, pack_rows, read_rows
+    from uiray.train.data import encode_sft, fit_to_length, held_out, ordered, pack_rows, read_rows
     from uiray.train.sft import sft_worker
 
     tokenizer_path = _prepare(cfg)
@@ -38,18 +38,23 @@ def run_sft(cfg: SFTConfig) -> dict:
         train = _mixed(train, read_rows(cfg.mix_data, "sft"), cfg.mix_ratio, cfg.seed)
     encode = encode_sft(tokenizer_path, cfg.mode, cfg.system_prompt, cfg.train.seq_len)
     pack = pack_rows(cfg.train.seq_len, cfg.packing)
-    datasets = {"train": ordered(train.map_batches(encode, batch_size=64), cfg.seed).map_batches(pack, batch_size=512)}
+    seq_len, policy = cfg.train.seq_len, cfg.train.too_long
+    encoded, lengths = fit_to_length(train.map_batches(encode, batch_size=64), seq_len, policy, "train")
+    datasets = {"train": ordered(encoded, cfg.seed).map_batches(pack, batch_size=512)}
+    report = {"lengths": {"train": lengths}}
     prompts = []
     if held is not None:
-        datasets["eval"] = held.map_batches(encode, batch_size=64).map_batches(pack, batch_size=512)
+        encoded, report["lengths"]["eval"] = fit_to_length(held.map_batches(encode, batch_size=64), seq_len, policy,
+                                                           "eval")  # fmt: skip
+        datasets["eval"] = encoded.map_batches(pack, batch_size=512)
         if cfg.eval.generations and cfg.mode == "chat":
             prompts = [{"system": r["system"] or cfg.system_prompt, "prompt": r["prompt"]}
                        for r in held.take(cfg.eval.generations)]  # fmt: skip
-    return _fit(cfg, sft_worker, datasets, {"eval_prompts": prompts}, "sft")
+    return _fit(cfg, sft_worker, datasets, {"eval_prompts": prompts}, "sft", report)
 
 
 def run_dpo(cfg: DPOConfig) -> dict:
-    from uiray.train.data import encode_dpo, held_out, ordered, read_rows
+    from uiray.train.data import encode_dpo, fit_to_length, held_out, ordered, read_rows
     from uiray.train.dpo import dpo_worker
 
     if not cfg.lora.enabled and not cfg.precompute_ref:
@@ -62,10 +67,15 @@ def run_dpo(cfg: DPOConfig) -> dict:
     if cfg.eval_data:
         held = read_rows(cfg.eval_data, "pref")
     encode = encode_dpo(tokenizer_path, cfg.system_prompt, cfg.train.seq_len)
-    datasets = {"train": ordered(train.map_batches(encode, batch_size=64), cfg.seed)}
+    seq_len, policy = cfg.train.seq_len, cfg.train.too_long
+    encoded, lengths = fit_to_length(train.map_batches(encode, batch_size=64), seq_len, policy, "train pairs")
+    datasets = {"train": ordered(encoded, cfg.seed)}
+    report = {"lengths": {"train": lengths}}
     if held is not None:
-        datasets["eval"] = held.map_batches(encode, batch_size=64)
-    return _fit(cfg, dpo_worker, datasets, {}, "dpo")
+        encoded, report["lengths"]["eval"] = fit_to_length(held.map_batches(encode, batch_size=64), seq_len, policy,
+                                                           "eval pairs")  # fmt: skip
+        datasets["eval"] = encoded
+    return _fit(cfg, dpo_worker, datasets, {}, "dpo", report)
 
 
 def _prepare(cfg) -> str:
@@ -96,7 +106,7 @@ def _mixed(train, general, ratio: float, seed: int):
     return train.union(ordered(general, seed + 7).limit(wanted))
 
 
-def _fit(cfg, worker, datasets: dict, extra: dict, stage: str) -> dict:
+def _fit(cfg, worker, datasets: dict, extra: dict, stage: str, report: dict | None = None) -> dict:
     import ray.train
     from ray.train.torch import TorchTrainer
 
@@ -129,7 +139,8 @@ def _fit(cfg, worker, datasets: dict, extra: dict, stage: str) -> dict:
     )  # fmt: skip
     result = trainer.fit()
     final = latest_checkpoint(out)
-    summary = {"stage": stage, "rows": rows, **plan, "seconds": round(time.perf_counter() - started, 1)}
+    summary = {"stage": stage, "rows": rows, **plan, **(report or {}),
+               "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
     if final is not None:
         _publish(final, out)
         summary["checkpoint"] = str(final)

@@ -14,7 +14,9 @@ in Qwen3's template, say) and the completion are labelled, then the first token 
 suffix (<|im_end|>, <|eot_id|>, <end_of_turn>: the stop token); the rest of the suffix (the newline
 after <|im_end|>) is context that the model never generates, so it stays unlabelled.
 
-Truncation keeps the reply: when prompt + reply exceed max_len, the prompt keeps at most
+Whether a row that does not fit is cut or dropped is the caller's decision (`train.too_long`, counted and
+reported by the driver); `length` says how long the row was before any cut. Truncation keeps the reply:
+when prompt + reply exceed max_len, the prompt keeps at most
 max_len - min(reply, max_len // 2) tokens, cut from the left (its end - the request and the assistant
 header - stays next to the reply), and the reply is then cut from the right. A cut reply loses its stop
 token, so the model is never taught to stop in the middle of a page.
@@ -32,6 +34,8 @@ class Encoded(TypedDict):
     input_ids: list[int]
     labels: list[int]
     """IGNORE where the token is context, else the token id itself (the shift happens in the loss)."""
+    length: int
+    """Tokens of the whole sequence before any cut (more than len(input_ids) when it was cut)."""
 
 
 class EncodedPair(TypedDict):
@@ -39,6 +43,8 @@ class EncodedPair(TypedDict):
     chosen_labels: list[int]
     rejected_input_ids: list[int]
     rejected_labels: list[int]
+    length: int
+    """Tokens of the longer whole sequence (prompt + reply) before any cut."""
 
 
 class TemplateError(ValueError):
@@ -52,10 +58,14 @@ def encode_chat(tokenizer, system: str | None, prompt: str, completion: str, max
     at inference).
     """
     _check_max_len(max_len)
-    context, reply, reply_labels = _render(tokenizer, system, prompt, completion)
-    context = _cut_context(context, len(reply), max_len)
+    full_context, reply, reply_labels = _render(tokenizer, system, prompt, completion)
+    context = _cut_context(full_context, len(reply), max_len)
     room = max_len - len(context)
-    return Encoded(input_ids=context + reply[:room], labels=[IGNORE] * len(context) + reply_labels[:room])
+    return Encoded(
+        input_ids=context + reply[:room],
+        labels=[IGNORE] * len(context) + reply_labels[:room],
+        length=len(full_context) + len(reply),
+    )
 
 
 def encode_pair(tokenizer, system: str | None, prompt: str, chosen: str, rejected: str, max_len: int) -> EncodedPair:
@@ -93,6 +103,7 @@ def encode_pair(tokenizer, system: str | None, prompt: str, chosen: str, rejecte
         chosen_labels=prefix_labels + chosen_labels[start:][:room],
         rejected_input_ids=prefix_ids + rejected_ids[start:][:room],
         rejected_labels=prefix_labels + rejected_labels[start:][:room],
+        length=len(context) + longest,
     )
 
 
@@ -108,8 +119,9 @@ def encode_text(tokenizer, text: str, max_len: int) -> Encoded:
     eos = tokenizer.eos_token_id
     if eos is not None and (not ids or ids[-1] != eos):
         ids.append(eos)
+    length = len(ids)
     ids = ids[:max_len]
-    return Encoded(input_ids=ids, labels=list(ids))
+    return Encoded(input_ids=ids, labels=list(ids), length=length)
 
 
 def _render(tokenizer, system: str | None, prompt: str, completion: str) -> tuple[list[int], list[int], list[int]]:
