@@ -1,3 +1,4 @@
+import functools
 import math
 
 import pytest
@@ -99,3 +100,54 @@ def test_reference_without_an_adapter_is_a_clear_error(tiny_model_dir, pair_batc
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
     with pytest.raises(TypeError, match="separate frozen reference"):
         ref_logprobs_with_adapter_disabled(model, pair_batch)
+
+
+def test_sft_step_gradient_is_the_mean_over_all_labelled_tokens_of_the_step(tiny_model_dir):
+    """Two micro-batches of 6 and 120 labelled tokens through sft.train_step (the real accumulation path, the
+    strategies' backward with grad_accum=2): the gradient is that of the mean over all 126 tokens, and clearly
+    not that of the mean of the two micro-batch means (which gives each of the 6 tokens 10x the weight)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from uiray.train.sft import collate_rows, train_step
+    from uiray.train.strategies import TorchTrainable
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.0)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    trainable = TorchTrainable(model, model, optimizer, scheduler, grad_accum=2, max_grad_norm=1.0)
+    generator = torch.Generator().manual_seed(1)
+
+    def row(prompt_len: int, reply_len: int) -> dict:
+        ids = torch.randint(3, tokenizer.vocab_size, (prompt_len + reply_len,), generator=generator).tolist()
+        return {"input_ids": ids, "labels": [IGNORE] * prompt_len + ids[prompt_len:]}
+
+    short, long = row(20, 6), row(10, 120)  # 6 and 120 labelled tokens
+    collate = functools.partial(collate_rows, pad_id=tokenizer.pad_token_id, packed=False, trainable=trainable,
+                                device=torch.device("cpu"))  # fmt: skip
+    sums = train_step(trainable, [[short], [long]], 0, 1, 2, collate, tokenizer)
+    step_grads = [p.grad.clone() for p in model.parameters()]
+    assert sums[1] == 126
+
+    def gradient(loss_fn) -> list[torch.Tensor]:
+        model.zero_grad(set_to_none=True)
+        loss_fn().backward()
+        return [p.grad.clone() for p in model.parameters()]
+
+    def token_losses(r: dict) -> torch.Tensor:
+        batch = collate([r])
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        return torch.nn.functional.cross_entropy(logits[0, :-1], batch["labels"][0, 1:], reduction="none")[
+            batch["labels"][0, 1:] != IGNORE
+        ]
+
+    token_mean = gradient(lambda: torch.cat([token_losses(short), token_losses(long)]).mean())
+    micro_mean = gradient(lambda: (token_losses(short).mean() + token_losses(long).mean()) / 2)
+    for got, want in zip(step_grads, token_mean, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-7)
+    with torch.no_grad():
+        assert sums[0] / sums[1] == pytest.approx(float(torch.cat([token_losses(short), token_losses(long)]).mean()))
+    flat = torch.cat([g.flatten() for g in step_grads])
+    other = torch.cat([g.flatten() for g in micro_mean])
+    assert (flat - other).norm() > 0.2 * flat.norm()  # the per-micro-batch mean is a different gradient

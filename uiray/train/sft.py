@@ -14,6 +14,7 @@ tokens more than a long one's).
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -38,6 +39,7 @@ def sft_worker(config: dict) -> None:
     step, epoch, batches_done = state.get("step", 0), state.get("epoch", 0), state.get("batches_done", 0)
     micro_rows = world * opt.micro_batch_size
     train = ray.train.get_dataset_shard("train")
+    collate = partial(collate_rows, pad_id=pad_id, packed=cfg.packing, trainable=trainable)
     if step == 0:  # the baseline every later evaluation is compared with
         logger.log(0, evaluate(cfg, trainable, tokenizer, config.get("eval_prompts", []), pad_id), report=False)
     trainable.model.train()
@@ -49,7 +51,7 @@ def sft_worker(config: dict) -> None:
             if len(group) < opt.grad_accum:
                 break  # the epoch's tail (fewer batches than one step) is not trained; same in every run
             started = time.perf_counter()
-            sums = _train_step(trainable, group, rank, world, opt.grad_accum, pad_id, tokenizer, packed=cfg.packing)
+            sums = train_step(trainable, group, rank, world, opt.grad_accum, collate, tokenizer)
             lr = trainable.lr()  # the rate this step uses (lr() after step() is the next one's)
             grad_norm = trainable.step()
             step, batches_done = step + 1, batches_done + opt.grad_accum
@@ -73,13 +75,17 @@ def sft_worker(config: dict) -> None:
     logger.finish()
 
 
-def _train_step(trainable, group, rank, world, grad_accum, pad_id, tokenizer, packed: bool) -> list[float]:
-    """Forward/backward over this rank's slices of one step's global batches; returns summed statistics."""
+def train_step(trainable, group, rank, world, grad_accum, collate, tokenizer) -> list[float]:
+    """Forward/backward over this rank's slices of one step's global batches; returns summed statistics.
+
+    collate: rows -> a batch on the worker's device (collate_rows). The gradient the strategy holds after
+    this is that of the mean token loss over the whole step (module docstring); trainable.step() applies it.
+    """
     labelled = sum(int((torch.as_tensor(r["labels"][1:]) != IGNORE).sum()) for b in group for r in b)
     loss_sum, acc, crit, tokens = 0.0, Counts(0, 0), Counts(0, 0), 0
     for global_batch in group:
         rows = rank_slice(global_batch, rank, world)
-        batch = _collate(rows, pad_id, packed, trainable)
+        batch = collate(rows)
         logits = trainable.model(**{k: v for k, v in batch.items() if k != "labels"}).logits
         token_loss = _token_loss_sum(logits, batch["labels"])
         trainable.backward(token_loss / max(labelled, 1) * world * grad_accum)
@@ -94,10 +100,12 @@ def _train_step(trainable, group, rank, world, grad_accum, pad_id, tokenizer, pa
     return all_sum([loss_sum, labelled / world, *acc, *crit, tokens])
 
 
-def _collate(rows, pad_id: int, packed: bool, trainable) -> dict[str, torch.Tensor]:
-    import ray.train.torch
+def collate_rows(rows, pad_id: int, packed: bool, trainable, device: torch.device | None = None) -> dict:
+    """Packed (block-diagonal mask in the model's dtype) or padded batch, on `device` (default: the worker's)."""
+    if device is None:
+        import ray.train.torch
 
-    device = ray.train.torch.get_device()
+        device = ray.train.torch.get_device()
     if packed:
         dtype = trainable.inner.get_input_embeddings().weight.dtype
         batch = collate_packed(rows, pad_id, mask_dtype=dtype if dtype.is_floating_point else torch.float32)
@@ -145,7 +153,7 @@ def evaluate(cfg: SFTConfig, trainable, tokenizer, prompts: list[dict], pad_id: 
             for batch in shard.iter_batches(batch_size=world * cfg.train.micro_batch_size, batch_format="numpy"):
                 rows = batch_rows(batch)
                 mine = rows[rank::world] or [_ignored(rows[0])]  # every rank runs a forward (sharded params)
-                collated = _collate(mine, pad_id, cfg.packing, trainable)
+                collated = collate_rows(mine, pad_id, cfg.packing, trainable)
                 logits = trainable.model(**{k: v for k, v in collated.items() if k != "labels"}).logits
                 counts = token_accuracy(logits, collated["labels"])
                 sums = [
