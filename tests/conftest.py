@@ -1,9 +1,11 @@
-"""Shared fixtures: a tiny Qwen2 model taught one UI reply, and GPU-test skipping."""
+"""Shared fixtures: a tiny Qwen2 model taught one UI reply, GPU-test skipping, and a bystander Ray cluster
+that every session with slow tests starts first and checks last: tests must not stop clusters they did not start."""
 
 import shutil
 
 import pytest
 
+from tests.ray_head import RayHead, start_head
 from uiray.config import UI_SYSTEM_PROMPT, GenerateConfig
 
 COUNTER_PROMPT = "a counter button"
@@ -25,7 +27,54 @@ def tiny_model_dir(tmp_path_factory):
     )
 
 
+BYSTANDER = pytest.StashKey[RayHead]()
+BYSTANDER_TEST = "test_a_cluster_started_before_the_tests_is_still_alive"
+
+
+@pytest.hookimpl(trylast=True)  # after -k / -m deselection
 def pytest_collection_modifyitems(config, items):
+    _skip_gpu_tests(items)
+    _start_bystander(config, items)
+
+
+def _start_bystander(config, items) -> None:
+    """Slow tests start and stop Ray clusters; one the user started must outlive them. This stands in for it:
+    started before any test runs, checked by BYSTANDER_TEST (moved to run last) and again when the session
+    ends, where its loss fails the session even if that test was not selected. `ray stop` would end it."""
+    if config.option.collectonly or not any("slow" in item.keywords for item in items):
+        return
+    for item in [item for item in items if item.name == BYSTANDER_TEST]:
+        items.remove(item)
+        items.append(item)
+    config.stash[BYSTANDER] = start_head(num_cpus=0, dashboard=False)
+
+
+@pytest.fixture(scope="session")
+def bystander_cluster(request) -> RayHead:
+    """The Ray cluster started before the session's tests (there is none when the session has no slow test)."""
+    head = request.config.stash.get(BYSTANDER, None)
+    if head is None:
+        pytest.skip("no bystander cluster in this session")
+    return head
+
+
+def pytest_sessionfinish(session, exitstatus):
+    head = session.config.stash.get(BYSTANDER, None)
+    if head is None:
+        return
+    try:
+        alive = head.answers()
+    finally:
+        head.stop()
+    if not alive:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = "a Ray cluster started before the tests is gone: a test stopped a cluster it did not start"
+        if reporter:
+            reporter.write_line(f"FAILED (session) {message}", red=True, bold=True)
+
+
+def _skip_gpu_tests(items) -> None:
     gpu_items = [item for item in items if "gpu" in item.keywords]
     if not gpu_items:
         return

@@ -2,12 +2,13 @@
 on the embedded corpus plus a file of hand-broken and hand-made rows."""
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from tests.ray_head import start_head
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 REPO = Path(__file__).resolve().parents[2]
@@ -36,20 +37,16 @@ def stage(tmp_path_factory):
     inputs = tmp / "mine.jsonl"
     inputs.write_bytes(b"\n".join([line for line, _ in BROKEN] + [json.dumps(r).encode() for r in MADE]) + b"\n")
     out = tmp / "out"
-    env = {**os.environ, "RAY_AUTH_MODE": "token"}
-    env.pop("RAY_ADDRESS", None)
-    head = ["ray", "start", "--head", "--port", "6392", "--dashboard-port", "8276", "--dashboard-host", "127.0.0.1",
-            "--num-cpus", "2", "--resources", '{"render": 2}']  # fmt: skip
-    subprocess.run(head, check=True, capture_output=True, env=env, timeout=120)
+    head = start_head(num_cpus=2, resources='{"render": 2}')
     try:
         job = subprocess.run(
-            ["ray", "job", "submit", "--address", "http://127.0.0.1:8276", "--working-dir", ".", "--",
+            ["ray", "job", "submit", "--address", head.dashboard, "--working-dir", ".", "--",
              "python", "jobs/data.py", "--config", "configs/data.yaml", "embedded_rows=36",
              f"inputs=[embedded, {inputs}]", f"output_dir={out}", "pairs.per_row=1"],
-            cwd=REPO, capture_output=True, text=True, env=env, timeout=1500,
+            cwd=REPO, capture_output=True, text=True, env=head.env, timeout=1500,
         )  # fmt: skip
     finally:
-        subprocess.run(["ray", "stop", "--force"], capture_output=True, env=env, timeout=120)
+        head.stop()
     assert job.returncode == 0, job.stdout[-4000:] + job.stderr[-2000:]
     return out, json.loads((out / "stats.json").read_text())
 

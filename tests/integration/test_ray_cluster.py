@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ray_head import start_head
 from uiray.cluster import init_ray
 from uiray.config import RayConfig
 
@@ -38,14 +39,11 @@ def test_embedded_cluster_is_sized_capped_local_and_authenticated():
         ray.shutdown()
 
 
-def test_ray_job_submit_works_with_auth_on(tmp_path):
-    env = {**os.environ, "RAY_AUTH_MODE": "token"}
-    env.pop("RAY_ADDRESS", None)
-    ports = ["--port", "6391", "--dashboard-port", "8275", "--dashboard-host", "127.0.0.1", "--num-cpus", "1"]
-    subprocess.run(["ray", "start", "--head", *ports], check=True, capture_output=True, env=env, timeout=120)
+def test_ray_job_submit_works_with_auth_on():
+    head = start_head(num_cpus=1)
     try:
-        assert status_without_token("http://127.0.0.1:8275/api/jobs/") == 401
-        submit = ["ray", "job", "submit", "--address", "http://127.0.0.1:8275", "--working-dir", "."]
+        assert status_without_token(f"{head.dashboard}/api/jobs/") == 401
+        submit = ["ray", "job", "submit", "--address", head.dashboard, "--working-dir", "."]
         for entrypoint, expected in [
             (["jobs/generate.py", "--help"], "what the page should be"),
             # doctor's driver joins the cluster through init_ray (token auth) and runs a task on it
@@ -56,14 +54,15 @@ def test_ray_job_submit_works_with_auth_on(tmp_path):
                 cwd=REPO,
                 capture_output=True,
                 text=True,
-                env=env,
+                env=head.env,
                 timeout=300,
             )
             assert job.returncode == 0, job.stdout[-3000:] + job.stderr[-2000:]
             assert "succeeded" in job.stdout + job.stderr
             assert expected in job.stdout
     finally:
-        subprocess.run(["ray", "stop", "--force"], capture_output=True, env=env, timeout=120)
+        head.stop()
+    assert head.processes() == []
 
 
 @pytest.mark.browser
@@ -71,3 +70,10 @@ def test_doctor_passes_on_a_set_up_machine():
     result = subprocess.run([sys.executable, "-m", "uiray.cli", "doctor"], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
     assert "all required checks passed" in result.stdout
+
+
+def test_a_cluster_started_before_the_tests_is_still_alive(bystander_cluster):
+    # tests/conftest.py starts this cluster before the first test and moves this test to the end of the
+    # session, so every test that starts or stops a cluster (`ray stop` ends them all) has run by now.
+    assert bystander_cluster.answers(), "a test stopped a Ray cluster it did not start"
+    assert bystander_cluster.processes()
