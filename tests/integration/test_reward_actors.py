@@ -1,9 +1,9 @@
 """Render/reward actors on a real local Ray cluster: scoring, crash recovery, Ray Data batches."""
 
-import time
-
+import psutil
 import pytest
 
+from tests.waiting import wait_until
 from uiray.config import RenderConfig, RewardConfig
 from uiray.reward.actors import (
     ACTOR_OPTIONS_FOR_DATA,
@@ -35,7 +35,8 @@ def test_a_killed_worker_restarts_and_redoes_the_call(ray_cluster):
     [worker] = start_reward_workers(1, RewardConfig(render=RenderConfig(pages=2)))
     first_pid = ray.get(worker.stats.remote())["pid"]
     in_flight = worker.score.remote([{"response": GOOD}] * 6)
-    time.sleep(1.0)
+    # in flight once the worker has launched its browser for it (it starts the browser on its first call)
+    assert wait_until(lambda: any("chrom" in p.name() for p in psutil.Process(first_pid).children(recursive=True)))
     ray.kill(worker, no_restart=False)  # as if the process died: Ray restarts it and retries the call
     outcomes = ray.get(in_flight, timeout=120)
     assert len(outcomes) == 6 and all(o["error"] is None and o["reward"] > 0.5 for o in outcomes)

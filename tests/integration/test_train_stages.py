@@ -10,11 +10,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.waiting import wait_until
 from uiray.data.corpus import generate_corpus
 
 pytestmark = pytest.mark.slow
@@ -53,9 +53,7 @@ def test_sft_killed_driver_resumes_without_replay_or_skip_and_adapter_runs_in_vl
     command = _stage("sft", tiny_model_dir, out, sft_data, *settings)
     first = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     target = out / "checkpoints" / "step_000006" / "state.json"
-    deadline = time.time() + 300
-    while not target.exists() and first.poll() is None and time.time() < deadline:
-        time.sleep(0.5)
+    wait_until(lambda: target.exists() or first.poll() is not None, timeout_s=300)
     assert target.exists(), "no checkpoint at step 6 before the first run ended"
     first.send_signal(signal.SIGKILL)
     first.wait()
