@@ -138,6 +138,7 @@ def sft_config(model: str, data: Path, out: Path, args, packing: bool, **extra):
         "train": {
             "max_steps": args.steps,
             "seq_len": args.seq_len,
+            "too_long": "cut",  # as measured before train.too_long existed (the default now drops long rows)
             "micro_batch_size": args.micro_batch,
             "grad_accum": args.grad_accum,
             "gradient_checkpointing": args.gradient_checkpointing,

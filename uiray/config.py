@@ -249,8 +249,9 @@ class DataConfig(Strict):
     """Seed of the built-in corpus."""
     limit: int | None = Field(None, ge=1)
     """Read at most this many rows (quick runs)."""
-    max_row_mb: float = Field(64.0, gt=0)
-    """Input rows (jsonl lines, json files) larger than this are quarantined unread."""
+    max_row_mb: float = Field(8.0, gt=0)
+    """Input rows (jsonl lines, .json array files) larger than this are quarantined unread (a 16K-token page is
+    ~64 KB)."""
     output_dir: str = "outputs/data"
     """Where sft/, dpo/, rl/, quarantine/, filtered/, duplicates/, stats.json and report.md are written."""
     output_format: Literal["parquet", "jsonl", "both"] = "parquet"

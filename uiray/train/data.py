@@ -39,11 +39,13 @@ def split_key(row_id: str, seed: int) -> float:
 def read_rows(path: str, kind: str, mode: str = "chat"):
     """Rows of one kind ('sft' or 'pref'; 'text' documents in text mode) from a file or directory in any
     format `uiray data` reads (its outputs included); a ConfigError when there are none."""
+    from ray.data.expressions import col
+
     from uiray.data.reading import read_path
 
     kind = "text" if mode == "text" else kind
     everything = read_path(path).materialize()
-    rows = everything.filter(expr=f"kind == '{kind}'").materialize()
+    rows = everything.filter(expr=col("kind") == kind).materialize()
     total, usable = everything.count(), rows.count()
     if usable < total:
         print(f"[uiray] {path}: {total - usable} of {total} rows are not {kind} rows or cannot be read; training on "
@@ -121,9 +123,11 @@ def fit_to_length(encoded, seq_len: int, policy: str, name: str):
     """Rows encoded longer than seq_len: dropped or kept cut (`train.too_long`), never silently.
 
     Returns (rows to train on, {"rows", "too_long", "policy"}) and logs how many did not fit."""
+    from ray.data.expressions import col
+
     encoded = encoded.materialize()
     total = encoded.count()
-    over = encoded.filter(expr=f"length > {seq_len}").count() if total else 0
+    over = encoded.filter(expr=col("length") > seq_len).count() if total else 0
     if over:
         action = "dropped" if policy == "drop" else "cut to fit (their endings are lost)"
         print(f"[uiray] WARNING {name}: {over} of {total} rows are longer than train.seq_len={seq_len} tokens and "
@@ -132,7 +136,7 @@ def fit_to_length(encoded, seq_len: int, policy: str, name: str):
         if over == total:
             raise ConfigError(f"{name}: all {total} rows are longer than train.seq_len={seq_len} tokens: raise "
                               f"train.seq_len, or set train.too_long=cut to train on their beginnings")  # fmt: skip
-        encoded = encoded.filter(expr=f"length <= {seq_len}").materialize()
+        encoded = encoded.filter(expr=col("length") <= seq_len).materialize()
     return encoded, {"rows": total, "too_long": over, "policy": policy}
 
 
