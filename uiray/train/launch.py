@@ -126,7 +126,7 @@ def _fit(cfg, worker, datasets: dict, extra: dict, stage: str, report: dict | No
     trainer = TorchTrainer(
         worker,
         train_loop_config={
-            "cfg": cfg.model_dump(mode="json"), "plan": plan, "resume_from": checkpoint and str(checkpoint), **extra
+            "cfg": cfg.model_dump(mode="json"), "plan": plan, "output_dir": str(out), **extra
         },
         scaling_config=ray.train.ScalingConfig(num_workers=cfg.scaling.num_workers, use_gpu=cfg.scaling.use_gpu),
         run_config=ray.train.RunConfig(

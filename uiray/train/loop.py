@@ -18,7 +18,17 @@ from typing import Any, NamedTuple
 import torch
 import torch.distributed as dist
 
-from uiray.train.checkpoint import load_rng, read_jsonl, save_model, save_rng, step_dir_name, write_jsonl
+from uiray.train.checkpoint import (
+    checkpoint_step,
+    latest_checkpoint,
+    load_rng,
+    read_jsonl,
+    save_model,
+    save_rng,
+    step_dir_name,
+    write_jsonl,
+    write_manifest,
+)
 from uiray.train.plot import loss_svg
 
 
@@ -112,7 +122,7 @@ def start_worker(cfg, config: dict) -> Worker:
         grad_accum=opt.grad_accum, cpu_offload=cfg.scaling.cpu_offload, bf16=cfg.model.dtype == "bfloat16",
     )  # fmt: skip
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    state = resume(trainable, rank, config.get("resume_from"))
+    state = resume(trainable, rank, config.get("output_dir"))
     return Worker(rank, world, trainable, tokenizer, pad_id, state)
 
 
@@ -120,12 +130,21 @@ class Resumed(dict):
     """state.json of the checkpoint a run resumes from, plus its metrics and data log ({} for a fresh run)."""
 
 
-def resume(trainable, rank: int, resume_from: str | None) -> Resumed:
-    """Load a checkpoint into `trainable` and the RNGs: the one the driver picked (the newest complete one
-    in output_dir), else the one Ray Train restores after a worker failure within this run."""
+def resume(trainable, rank: int, output_dir: str | None) -> Resumed:
+    """Load the run's newest complete checkpoint into `trainable` and the RNGs.
+
+    Newest means the newest on disk in output_dir (a killed run's, when the driver starts again) or the one
+    Ray Train hands back after a worker failure, whichever is later. Ray's alone is not enough: a worker
+    that dies just after a checkpoint was written can take the report down with it before the controller
+    (polling every ~2 s) has collected it, and Ray Train then restarts from an older checkpoint, or from
+    step 0, training those steps twice. Storage that is not a local path has only Ray's.
+    """
     import ray.train
 
-    checkpoint = ray.train.get_checkpoint() or (ray.train.Checkpoint(resume_from) if resume_from else None)
+    checkpoint = ray.train.get_checkpoint()
+    newest = latest_checkpoint(output_dir) if output_dir else None
+    if newest is not None and (checkpoint is None or checkpoint_step(newest) > (checkpoint_step(checkpoint.path) or 0)):
+        checkpoint = ray.train.Checkpoint(str(newest))
     if checkpoint is None:
         return Resumed()
     with checkpoint.as_directory() as directory:
@@ -156,6 +175,7 @@ def save_checkpoint(trainable, tokenizer, state: dict, metrics: list[dict], data
             write_jsonl(directory / "data_log.jsonl", data_log)
             (directory / "loss.svg").write_text(loss_svg(metrics, title))
             (directory / "state.json").write_text(json.dumps(state, indent=1))
+        write_manifest(directory, rank)
         last = metrics[-1] if metrics else {}
         ray.train.report(
             {k: v for k, v in last.items() if isinstance(v, (int, float))},
