@@ -1,0 +1,56 @@
+"""No silent truncation: the default data stage and the default SFT/DPO sequence length agree, and a row that
+does not fit is a counted decision (dropped, or cut with a warning), never a quiet one."""
+
+import pytest
+
+from uiray.config import UI_SYSTEM_PROMPT, DataConfig, DPOConfig, SFTConfig
+from uiray.data.corpus import generate_corpus
+from uiray.models import resolve_model
+from uiray.tiny_model import build_tokenizer
+from uiray.train.data import encode_dpo, encode_sft, fit_to_length, load_tokenizer
+from uiray.train.tokenize import encode_chat
+
+
+def test_the_default_corpus_fits_the_default_seq_len_with_its_ending():
+    """Every embedded page, with the chat template and the system prompt, fits train.seq_len whole - its
+    `</html>`, the closing fence and the stop token included - and the data stage's max_tokens leaves room."""
+    tokenizer = load_tokenizer(resolve_model(DataConfig().model.name))
+    seq_len = SFTConfig().train.seq_len
+    assert DPOConfig().train.seq_len == seq_len
+    for row in generate_corpus(200, seed=0):
+        encoded = encode_chat(tokenizer, UI_SYSTEM_PROMPT, row["prompt"], row["completion"], seq_len)
+        assert encoded["length"] <= seq_len, (row["id"], encoded["length"])
+        assert "</html>" in tokenizer.decode(encoded["input_ids"][-20:])  # the page's ending is trained on
+    room = seq_len - DataConfig().max_tokens  # what the data stage leaves for system prompt, request and template
+    context = encode_chat(tokenizer, UI_SYSTEM_PROMPT, "x " * 60, "ok", seq_len)["length"]
+    assert room >= context, f"a {DataConfig().max_tokens}-token answer with a 60-word request would be cut"
+
+
+def rows(n_short: int, n_long: int) -> list[dict]:
+    short, long = "```html\n<p>hi</p>\n```", "```html\n" + "<p>a long page</p>" * 80 + "\n```"
+    return [{"id": f"s{i}", "system": None, "prompt": "a page", "completion": short} for i in range(n_short)] + [
+        {"id": f"l{i}", "system": None, "prompt": "a long page", "completion": long} for i in range(n_long)
+    ]
+
+
+@pytest.mark.parametrize("policy", ["drop", "cut"])
+def test_rows_longer_than_seq_len_are_counted_and_dropped_or_cut(ray_cluster, tmp_path, policy, capfd):
+    tokenizer_dir = tmp_path / "tok"
+    build_tokenizer().save_pretrained(tokenizer_dir)
+    data = ray_cluster.data.from_items(rows(3, 2))
+    encoded = data.map_batches(encode_sft(str(tokenizer_dir), "chat", None, 128), batch_size=8)
+    kept, report = fit_to_length(encoded, 128, policy, "train")
+    assert report == {"rows": 5, "too_long": 2, "policy": policy}
+    ids = sorted(r["id"] for r in kept.take_all())
+    assert ids == (["s0", "s1", "s2"] if policy == "drop" else ["l0", "l1", "s0", "s1", "s2"])
+    assert all(len(r["input_ids"]) <= 128 for r in kept.take_all())
+    warning = capfd.readouterr().err
+    assert "2 of 5 rows are longer than train.seq_len=128" in warning and f"train.too_long={policy}" in warning
+
+    pairs = [{"id": "p", "system": None, "prompt": "q", "chosen": rows(0, 1)[0]["completion"], "rejected": "no"}]
+    encoded = ray_cluster.data.from_items(pairs).map_batches(encode_dpo(str(tokenizer_dir), None, 128))
+    if policy == "drop":
+        with pytest.raises(Exception, match="all 1 rows are longer than train.seq_len=128"):
+            fit_to_length(encoded, 128, policy, "train pairs")
+    else:
+        assert fit_to_length(encoded, 128, policy, "train pairs")[1]["too_long"] == 1
