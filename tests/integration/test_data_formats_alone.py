@@ -28,7 +28,8 @@ TOPICS = [
     ("a dice roller", "Roll the dice", "#581c87", '<button onclick="face.textContent = 1 + Math.floor(Math.random() '
      '* 6)">Throw one die</button><output id="face">6</output><footer>Six faces, fair odds.</footer>'),
 ]  # fmt: skip
-CHECKLIST = [{"text": "has a button", "check": {"selector": "button"}}]
+CHECKLIST = [{"text": "has a button", "check": {"selector": "button"}}, {"text": "looks calm", "weight": 2}]
+"""Items with different keys: parquet stores them as one struct type, and must give back each item's own keys."""
 
 
 def page(title: str, colour: str, body: str) -> str:
@@ -83,25 +84,32 @@ FORMATS = {"messages": "sft", "prompt_completion": "sft", "question_response": "
            "rl_prompt": "rl", "text": "text"}  # fmt: skip
 
 
-@pytest.mark.parametrize("optional", [True, False], ids=["optional-columns", "no-optional-columns"])
-@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
-@pytest.mark.parametrize("fmt", list(FORMATS))
-def test_every_format_reads_alone_with_missing_values_as_nulls(ray_cluster, tmp_path, fmt, suffix, optional):
+def test_every_format_reads_alone_with_missing_values_as_nulls(ray_cluster, tmp_path):
+    """Each format x {jsonl, parquet} x {every optional column, none}: 24 files, each its own block(s) of rows."""
     from uiray.data.reading import read_path
 
-    path = write(tmp_path / f"{fmt}{suffix}", records(fmt, optional))
-    rows = read_path(str(path)).take_all()
-    assert [r["kind"] for r in rows] == [FORMATS[fmt]] * len(TOPICS) and all(r["quarantine"] is None for r in rows)
-    assert sorted(r["source"] for r in rows) == sorted(f"{path}:{n}" for n in range(1, len(TOPICS) + 1))
-    for row in rows:
-        for column in ("system", "checklist", "category", "reference"):
-            value = row[column]
-            assert value is None or isinstance(value, str), (column, value)  # never NaN
-        if optional:
-            assert row["id"].startswith(fmt) and json.loads(row["checklist"]) == CHECKLIST
-            assert row["category"] == "tools" and (row["system"] == "Answer with one page." or fmt == "text")
-        else:
-            assert row["system"] is None and row["checklist"] is None and row["category"] is None
+    files = {}
+    for fmt in FORMATS:
+        for suffix in (".jsonl", ".parquet"):
+            for optional in (True, False):
+                path = tmp_path / f"{fmt}-{'full' if optional else 'bare'}{suffix}"
+                files[str(path)] = (fmt, optional, write(path, records(fmt, optional)))
+    dataset = read_path(str(tmp_path)).materialize()
+    assert set(dataset.schema().types) == {pa.string()}  # every column typed, whichever file a block came from
+    rows = dataset.take_all()
+    for name, (fmt, optional, path) in files.items():
+        mine = [r for r in rows if r["source"].rsplit(":", 1)[0] == name]
+        assert sorted(r["source"] for r in mine) == [f"{path}:{n}" for n in range(1, len(TOPICS) + 1)], name
+        assert all(r["kind"] == FORMATS[fmt] and r["quarantine"] is None for r in mine), name
+        for row in mine:
+            for column in ("system", "checklist", "category", "reference"):
+                value = row[column]
+                assert value is None or isinstance(value, str), (name, column, value)  # never NaN
+            if optional:
+                assert row["id"].startswith(fmt) and json.loads(row["checklist"]) == CHECKLIST, name
+                assert row["category"] == "tools" and (row["system"] == "Answer with one page." or fmt == "text")
+            else:
+                assert row["system"] is None and row["checklist"] is None and row["category"] is None, name
 
 
 def data_stage(source: Path, out: Path, *overrides: str) -> dict:
