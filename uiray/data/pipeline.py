@@ -7,9 +7,10 @@
          ▼
       selected SFT rows ──► sft/  (and rl_fraction of the prompts, held out, ──► rl/)
                         ──► perturbed, re-scored, verified pairs ──► dpo/
-      input preference rows ──► dpo/;   input RL prompts ──► rl/
+      input preference rows ──► dpo/;   input RL prompts ──► rl/ (filtered/ if also an SFT prompt)
+      input documents (`text`) ──► text/
 
-Every input row ends in exactly one of sft/, rl/, dpo/ (input pairs), duplicates/, filtered/ or
+Every input row ends in exactly one of sft/, rl/, dpo/ (input pairs), text/, duplicates/, filtered/ or
 quarantine/, so the counts add up: rows in = kept + duplicates + filtered + quarantined (stats.json
 checks it). DPO pairs built from SFT rows are derived data and counted separately.
 
@@ -19,6 +20,7 @@ cluster those blocks live in the object store and spill to disk when it is full.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import zlib
@@ -267,8 +269,8 @@ def _unseen_rl_prompts(rl_rows, sft):
     return marked.filter(lambda r: r["filtered"] is None), marked.filter(lambda r: r["filtered"] is not None)
 
 
-def _prompt_key(prompt: str) -> int:
-    return zlib.crc32(prompt.encode()) ^ (len(prompt) << 32)
+def _prompt_key(prompt: str) -> bytes:
+    return hashlib.blake2b(prompt.encode(), digest_size=16).digest()
 
 
 def _as_rl_prompt(row: dict) -> dict:
