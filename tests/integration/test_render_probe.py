@@ -1,11 +1,9 @@
 """The interaction probe on pages whose behaviour we know."""
 
-import asyncio
-
 import pytest
 
+from tests.render_pool import running_pool
 from uiray.config import RenderConfig
-from uiray.render.sandbox import RenderPool
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,14 +28,9 @@ def probe(pool, html):
 def one_page_pool():
     """One slot (the next render reuses whatever the last one left) and a probe budget far below the render
     timeout: when a probe ends before the render does, the probe's own budget ended it."""
-    loop = asyncio.new_event_loop()
-    cfg = RenderConfig(pages=1, load_timeout_s=3, step_timeout_s=1, probe_budget_s=2, render_timeout_s=30)
-    render_pool = RenderPool(cfg)
-    loop.run_until_complete(render_pool.start())
-    render_pool.run = loop.run_until_complete
-    yield render_pool
-    loop.run_until_complete(render_pool.close())
-    loop.close()
+    yield from running_pool(
+        RenderConfig(pages=1, load_timeout_s=3, step_timeout_s=1, probe_budget_s=2, render_timeout_s=30)
+    )
 
 
 def test_working_counter_scores_one(pool):
