@@ -160,13 +160,6 @@ def _plain(value):
     return value
 
 
-def list_files(spec: str) -> tuple[list[str], list[str]]:
-    """(jsonl files, parquet files) of a file or directory, local or fsspec; ConfigError if there are none."""
-    files = InputFiles()
-    _expand(spec, files)
-    return files.jsonl, sorted({path for path, _, _ in files.parquet})
-
-
 def _expand(spec: str, files: InputFiles) -> None:
     """Add the files of one spec (a file or a directory, searched recursively) to `files`."""
     import fsspec
