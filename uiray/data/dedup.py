@@ -7,7 +7,7 @@ Pipeline (two Ray Data executions; only edges, i.e. id pairs, ever reach the dri
 
     ds ──map_batches──▶ per document: id, score, length, hash of the normalised text, MinHash signature,
                         exploded to one row per LSH band with its int64 band key            [parallel, dominant]
-       ──materialize, repartition(keys=["band_key"])──▶ every bucket whole in one partition
+       ──materialize, sort("band_key")──▶ every bucket whole in one block (range partitions)
        ──map_batches(bucket_edges)──▶ exact edges (equal hash, band 0 only) and near edges (pairs verified by
                                       estimated Jaccard ≥ threshold, spanning forest per bucket)
     driver: union-find over the edges (O(duplicates), not O(documents)) ─▶ one representative per cluster
@@ -27,14 +27,15 @@ What counts as a duplicate
   when its normalised text equals that of a better document, otherwise "near"; `dup_of` is always the final
   representative of its cluster.
 
-Why `repartition(keys=...)` + `map_batches`, not `groupby().map_groups()`: map_groups is that same hash
-repartition plus one Python call per group, and nearly every bucket is a singleton (240k groups for 20k
+Why `sort` + `map_batches(batch_size=None)`, not `groupby().map_groups()`: map_groups is that same sort
+plus one Python call per group, and nearly every bucket is a singleton (240k groups for 20k
 documents); one call per partition finds the buckets with a vectorised sort instead. Ray Data's `join` needs
 polars (not a dependency), hence the broadcast drop table for kept/duplicates.
 
 Scaling (benchmarks/dedup.py prints a 10M-document estimate from its measurements): signatures dominate and
-parallelise per block; the band shuffle moves N x bands rows of ~554 B (disk-based hash shuffle past the
-object store); the driver holds the edges and the union-find, O(duplicates), never the documents.
+parallelise per block; the band shuffle moves N x bands rows of ~554 B (Ray's task-based sort shuffle, see
+uiray/cluster.py; the object store spills to disk past its cap); the driver holds the edges and the
+union-find, O(duplicates), never the documents.
 """
 
 from __future__ import annotations
@@ -359,7 +360,6 @@ def dedup(
     text_column: str = "text",
     id_column: str = "id",
     score_column: str | None = "score",
-    num_partitions: int | None = None,
     batch_size: int = 256,
 ) -> DedupResult:
     """Exact then near-duplicate removal of a Ray dataset; ids must be unique (any orderable type).
@@ -368,11 +368,8 @@ def dedup(
     signature stage runs one task per block. `ds` is read twice (signatures, then kept/duplicates), so
     materialise it first if it is expensive to recompute. kept/duplicates are lazy datasets.
     """
-    import ray
-
     started = time.perf_counter()
     bands, rows = band_params(cfg.threshold, cfg.num_perm)
-    num_partitions = num_partitions or 2 * int(ray.cluster_resources().get("CPU", 1))
     arrow = {"batch_format": "pyarrow", "zero_copy_batch": True}
 
     # 1. One parallel pass over the text (the dominant cost): sketches exploded to one row per band. Materialised
@@ -382,9 +379,10 @@ def dedup(
     band_rows = ds.map_batches(sketch_band_rows, fn_args=(cfg, bands, rows, *columns), batch_size=batch_size, **arrow)
     band_rows = band_rows.materialize()
     signed = time.perf_counter()
-    # 2. Ray Data hash-partitions the rows by band key, so each bucket is whole in one partition, where its
-    #    exact groups and verified near pairs become edges. Only the edges reach the driver.
-    buckets = band_rows.repartition(num_partitions, keys=["band_key"])
+    # 2. Ray Data range-partitions the rows by band key (a sort), so each bucket is whole in one block, where
+    #    its exact groups and verified near pairs become edges (Ray's own map_groups relies on the same). Only
+    #    the edges reach the driver.
+    buckets = band_rows.sort("band_key")
     edges = _collect(buckets.map_batches(bucket_edges, fn_args=(cfg.threshold,), batch_size=None, **arrow))
     grouped = time.perf_counter()
     # 3. Driver: union-find over the edges, one representative per cluster.
