@@ -15,9 +15,11 @@ def pool():
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ray_cluster():
-    """A local Ray cluster for the module (2 `render` units for browser actors), Ray Data progress bars off."""
+    """One local Ray cluster for the session (all CPUs, 2 `render` units for browser actors), Ray Data progress
+    bars off. Starting one costs 8-10 s on 2 cores; tests that need a cluster of their own start it in a
+    subprocess (`uiray <stage>` runs, tests/ray_head.py)."""
     import ray
 
     init_ray(RayConfig(render_slots=2, object_store_gib=1.0))

@@ -14,9 +14,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from uiray.cluster import init_ray
-from uiray.config import RayConfig
-
 pytestmark = pytest.mark.slow
 
 STRATEGIES = ["ddp", "zero2", "zero3", "fsdp2"]
@@ -31,18 +28,18 @@ TEXTS = [  # one per micro-batch: rank r trains on rows 2r and 2r+1
 
 
 @pytest.fixture(scope="module")
-def ray_cluster():
-    import ray
+def ray_here(ray_cluster):
+    """The session's cluster (init_ray: with a dashboard; see below), able to run this module's functions.
+
+    With a dashboard, unlike ray.init(include_dashboard=False): Ray Train's PlacementGroupCleaner asks the
+    state API whether the controller lives. In a run without our dashboard, while another local Ray cluster
+    was up, it took the live controller for dead and removed the workers mid-fit (Ray 2.60)."""
     from ray import cloudpickle
 
-    # With a dashboard (init_ray), unlike ray.init(include_dashboard=False): Ray Train's PlacementGroupCleaner
-    # asks the state API whether the controller lives. In a run without our dashboard, while another local
-    # Ray cluster was up, it took the live controller for dead and removed the workers mid-fit (Ray 2.60).
-    init_ray(RayConfig(num_cpus=2, object_store_gib=1.0))
     # pytest imports this file by its bare name, which Ray workers cannot import: ship the code itself
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    yield ray
-    ray.shutdown()
+    yield ray_cluster
+    cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
 
 
 def peft_model(model_dir: str, seed: int):
@@ -137,7 +134,7 @@ def train_all(config: dict) -> None:
     (out / f"rank{rank}.json").write_text(json.dumps(results))
 
 
-def test_all_strategies_train_resume_and_export(ray_cluster, tiny_model_dir, tmp_path):
+def test_all_strategies_train_resume_and_export(ray_here, tiny_model_dir, tmp_path):
     from ray.train import RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
