@@ -1,16 +1,16 @@
 """Exact resume, and a dead worker survived, for `uiray sft` and `uiray dpo` (2 workers, tiny model, LoRA dropout on).
 
-Per stage, an uninterrupted run of 8 steps is the reference. A second run in a fresh directory is SIGKILLed
-(driver and its local cluster) once the checkpoint at step 4 is complete, then started again with the same
-command: from the step it resumes at on, its losses, gradient norms and learning rates, and its final adapter,
-must equal the reference's exactly (float32 on CPU: the same data order, dropout masks, optimizer state and
-schedule give the same bits). A third SFT run loses a training worker (SIGKILL by the pid Ray's state API
-reports) and must finish by itself from its last checkpoint, with the reference's data log (no sample
-replayed or skipped) and numbers.
+Per stage, an uninterrupted run of 10 steps (an epoch of 40 rows) is the reference. A second run in a fresh
+directory is SIGKILLed (driver and its local cluster) once the checkpoint at step 4 is complete, then started
+again with the same command: from the step it resumes at on, its losses, gradient norms and learning rates,
+and its final adapter, must equal the reference's exactly (float32 on CPU: the same data order, dropout masks,
+optimizer state and schedule give the same bits). The resumed SFT run also loses a training worker (SIGKILL by
+the pid Ray's state API reports) two steps after it resumed, and must finish by itself from its last
+checkpoint, with the reference's data log (no sample replayed or skipped) and numbers.
 
-Starting a run costs far more than its 8 steps, so the runs go in three rounds of concurrent processes, each
-with its own local Ray cluster: the references and the worker-failure run, then the two killed runs, then the
-two resumed ones. The tests check the results.
+Starting a run costs far more than its 10 steps, so the runs go in three rounds of two concurrent processes,
+each with its own local Ray cluster: the references, then the two killed runs, then the two resumed ones.
+The tests check the results.
 """
 
 import contextlib
@@ -34,7 +34,7 @@ from uiray.train.checkpoint import latest_checkpoint
 
 pytestmark = pytest.mark.slow
 
-STEPS, KILL_AFTER = 8, 4
+STEPS, KILL_AFTER = 10, 4
 SETTINGS = [
     "train.micro_batch_size=1", "train.grad_accum=2", "train.seq_len=384", f"train.max_steps={STEPS}",
     "train.epochs=2", "checkpoint.every=2", "checkpoint.keep=8", "eval_fraction=0", "lora.dropout=0.1",
@@ -85,6 +85,7 @@ class Run:
     out: Path
     process: subprocess.Popen | None = None
     outputs: list[str] = field(default_factory=list)
+    worker_pids: list[int] = field(default_factory=list)
     killed_pid: int | None = None
     resumed_from: Path | None = None
 
@@ -120,14 +121,14 @@ class Run:
 
 
 def _wait(runs: list[Run], actions: dict) -> None:
-    """Poll until every run has exited; actions maps a run to (condition, action) to fire once on the way."""
-    pending = dict(actions)
+    """Poll until every run has exited; actions maps a run to [(condition, action), ...], each fired once, in
+    order, on the way."""
+    pending = {run: list(steps) for run, steps in actions.items()}
     deadline = time.monotonic() + DEADLINE_S
     while any(r.process.poll() is None for r in runs):
-        for run, (condition, action) in list(pending.items()):
-            if run.process.poll() is None and condition():
-                action()
-                del pending[run]
+        for run, steps in pending.items():
+            if steps and run.process.poll() is None and steps[0][0]():
+                steps.pop(0)[1]()
         assert time.monotonic() < deadline, "runs did not finish in time"
         time.sleep(0.05)
     for run in runs:
@@ -160,8 +161,8 @@ def _dashboard(run: Run) -> str:
     return found.group(1)
 
 
-def _kill_a_worker(run: Run) -> None:
-    """SIGKILL one training worker by the pid Ray's state API gives for the run's RayTrainWorker actors."""
+def _find_workers(run: Run) -> None:
+    """The pids Ray's state API gives for the run's RayTrainWorker actors (asked early: it takes seconds)."""
     query = (
         "import json\nfrom ray.util.state import list_actors\n"
         f"actors = list_actors(address={_dashboard(run)!r}, detail=True, "
@@ -173,10 +174,23 @@ def _kill_a_worker(run: Run) -> None:
         [sys.executable, "-c", query], env={**_env(), "RAY_AUTH_MODE": "token"}, capture_output=True, text=True
     )
     assert found.returncode == 0, found.stderr[-2000:]
-    pids = json.loads(found.stdout)
-    assert len(pids) == 2, pids
-    run.killed_pid = pids[-1]
+    run.worker_pids = json.loads(found.stdout)
+    assert len(run.worker_pids) == 2, run.worker_pids
+
+
+def _kill_a_worker(run: Run) -> None:
+    run.killed_pid = run.worker_pids[-1]
     os.kill(run.killed_pid, signal.SIGKILL)
+
+
+def _worker_kill(run: Run) -> list[tuple]:
+    """Once the workers run: find their pids; once a checkpoint two steps after the resumed one is complete, kill
+    one (the next step needs both, so the group must be replaced)."""
+    started = int(run.resumed_from.name.split("_")[1])
+    return [
+        (lambda: "Started training worker group" in run.log.read_text(), lambda: _find_workers(run)),
+        (lambda: run.checkpoint_done(started + 2), lambda: _kill_a_worker(run)),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -193,18 +207,15 @@ def runs(tiny_model_dir, tmp_path_factory) -> dict[str, Run]:
         "dpo": run("dpo", "dpo"),
         "sft_resumed": run("sft", "sft_resumed"),
         "dpo_resumed": run("dpo", "dpo_resumed"),
-        "sft_worker_lost": run("sft", "sft_worker_lost"),
     }
     try:
-        first = [runs["sft"].start(), runs["dpo"].start(), runs["sft_worker_lost"].start()]
-        lost = runs["sft_worker_lost"]
-        _wait(first, {lost: (lambda: lost.checkpoint_done(2), lambda: _kill_a_worker(lost))})
+        _wait([runs["sft"].start(), runs["dpo"].start()], {})
 
         killed = [runs["sft_resumed"].start(), runs["dpo_resumed"].start()]
-        _wait(killed, {r: (lambda r=r: r.checkpoint_done(KILL_AFTER), lambda r=r: _kill_run(r)) for r in killed})
+        _wait(killed, {r: [(lambda r=r: r.checkpoint_done(KILL_AFTER), lambda r=r: _kill_run(r))] for r in killed})
         for r in killed:
             r.resumed_from = latest_checkpoint(r.out)
-        _wait([r.start() for r in killed], {})
+        _wait([r.start() for r in killed], {runs["sft_resumed"]: _worker_kill(runs["sft_resumed"])})
     finally:  # a failed round leaves no run behind
         for r in runs.values():
             if r.process is not None and r.process.poll() is None:
@@ -221,10 +232,14 @@ def _assert_same_numbers(expected: dict[int, dict], got: dict[int, dict], steps,
             assert have == want, f"step {step} {key}: {have} != {want} (uninterrupted)"
 
 
-def _resumed_step(output: str) -> int:
-    found = re.findall(r"resumed from step (\d+)", output)
-    assert len(found) == 1, found
-    return int(found[0])
+def _last_step_pid(output: str) -> int:
+    """The pid of the worker that logged the last training step."""
+    return int(re.findall(rf"RayTrainWorker pid=(\d+)\)\S* \[sft\] step {STEPS}/{STEPS} ", output)[-1])
+
+
+def _resumed_steps(output: str) -> list[int]:
+    """The step each worker group started from, in order (a new group after a lost worker logs it again)."""
+    return [int(step) for step in re.findall(r"resumed from step (\d+)", output)]
 
 
 @pytest.mark.parametrize("stage", ["sft", "dpo"])
@@ -237,7 +252,7 @@ def test_a_killed_run_resumes_to_the_same_numbers_and_adapter(runs, stage):
     start = int(resumed.resumed_from.name.split("_")[1])
     assert KILL_AFTER <= start < STEPS, f"resumed from {resumed.resumed_from}"
     assert "done in" not in killed_output and f"[{stage}] step {STEPS}/{STEPS}" not in killed_output
-    assert _resumed_step(resumed_output) == start
+    assert _resumed_steps(resumed_output)[0] == start
 
     _assert_same_numbers(reference.metrics(), resumed.metrics(), range(start + 1, STEPS + 1), COMPARED[stage])
     assert resumed.data_log() == reference.data_log()
@@ -248,13 +263,14 @@ def test_a_killed_run_resumes_to_the_same_numbers_and_adapter(runs, stage):
 
 
 def test_a_dead_worker_is_replaced_and_training_goes_on_from_the_last_checkpoint(runs):
-    reference, lost = runs["sft"], runs["sft_worker_lost"]
+    reference, lost = runs["sft"], runs["sft_resumed"]  # the resumed SFT run lost a worker on its way
     output = lost.outputs[-1]
     assert lost.process.returncode == 0, output[-3000:]
     assert lost.killed_pid is not None and not psutil.pid_exists(lost.killed_pid)
-    start = _resumed_step(output)  # the new worker group loaded a checkpoint...
-    assert start >= 2
-    assert output.count(f"[sft] step 1/{STEPS} ") == 1  # ...and did not start over
+    assert _last_step_pid(output) not in lost.worker_pids  # a new worker group finished the run
+    started, *restarts = _resumed_steps(output)
+    assert len(restarts) == 1 and restarts[0] >= started + 2  # the new group loaded the newest checkpoint...
+    assert output.count(f"[sft] step {started + 1}/{STEPS} ") == 1  # ...and did not start over
 
     log = lost.data_log()
     assert [r["step"] for r in log] == list(range(1, STEPS + 1))
