@@ -12,6 +12,7 @@ test: lint
 lint:
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
+	lint-imports --no-cache  # the layers drawn in pyproject.toml
 
 format:
 	$(PYTHON) -m ruff check --fix .

@@ -113,7 +113,8 @@ def length_summary(lengths: list[int], seq_len: int) -> str:
 def prepare_model(name: str, workdir: Path) -> str:
     """A model directory: the tiny test model built here, or a known/local model resolved by uiray."""
     if name == TINY:
-        from uiray.tiny_model import build_tiny_model
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests/ is not installed
+        from tests.tiny_model import build_tiny_model
 
         return str(build_tiny_model(workdir / "tiny-model"))
     from uiray.models import resolve_model

@@ -1,5 +1,6 @@
 """uiray SFT vs TRL's SFTTrainer: tokens/s and loss with the same model, data, LoRA, optimizer, packing and steps.
 
+    pip install -e '.[bench]'   # TRL: only this benchmark uses it
     python benchmarks/sft_vs_trl.py [--model tiny|smollm2-135m-instruct] [--variants 1 2] [--steps N]
                                     [--seq-len N] [--samples N] [--lr X] [--max-load 1.0 --max-wait 1200]
 
@@ -105,7 +106,8 @@ def packed_rows(encoded: list[dict], seq_len: int, seed: int) -> tuple[int, int]
     import datasets
     from trl.data_utils import pack_dataset
 
-    from uiray.train.data import PACK_BUFFER, split_key
+    from uiray.data.split import split_key
+    from uiray.train.data import PACK_BUFFER
     from uiray.train.packing import pack
 
     order = sorted(encoded, key=lambda r: split_key(r["id"], seed + 1))  # uiray.train.data.ordered

@@ -18,7 +18,7 @@ COUNTER_REPLY = GenerateConfig().response_prefix + COUNTER_BODY
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
     """A tiny Qwen2 checkpoint fitted to answer COUNTER_PROMPT with COUNTER_REPLY (a few seconds)."""
-    from uiray.tiny_model import build_tiny_model
+    from tests.tiny_model import build_tiny_model
 
     return build_tiny_model(
         tmp_path_factory.mktemp("models") / "tiny",

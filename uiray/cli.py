@@ -92,7 +92,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_reward(args: argparse.Namespace) -> int:
     cfg = load_config(RewardConfig, args.config, args.overrides)
-    from uiray.reward.checklist import ChecklistError, load_checklist
+    from uiray.page.checklist import ChecklistError, load_checklist
     from uiray.reward.score import score_one
 
     request = {"prompt": args.prompt, "response": _read(args.response, "response")}

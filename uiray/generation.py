@@ -9,15 +9,14 @@ vLLM is imported inside UIGenerator, after the environment it reads at import ti
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
 from typing import TypedDict
 
 from uiray.config import EngineConfig, GenerateConfig, ModelConfig, SamplingConfig
-from uiray.models import resolve_model
-from uiray.reward.extract import extract_html
+from uiray.models import adapter_config, resolve_model
+from uiray.page.extract import extract_html
 
 
 class Generation(TypedDict):
@@ -58,7 +57,7 @@ class UIGenerator:
         self.system_prompt = cfg.system_prompt
         self.response_prefix = cfg.response_prefix
         # A peft adapter directory (uiray sft/dpo output) runs as vLLM LoRA on top of its base model.
-        self.adapter = _adapter_config(self.model_cfg.name)
+        self.adapter = adapter_config(self.model_cfg.name)
         base = self.adapter["base_model_name_or_path"] if self.adapter else self.model_cfg.name
         self.model_path = resolve_model(base)
         self.lora_request = None
@@ -135,11 +134,6 @@ class UIGenerator:
                     )
                 )
         return results
-
-
-def _adapter_config(name: str) -> dict | None:
-    config = Path(name).expanduser() / "adapter_config.json"
-    return json.loads(config.read_text()) if config.is_file() else None
 
 
 def _lora_options(adapter: dict) -> dict:

@@ -54,6 +54,13 @@ def is_prepared(path: Path) -> bool:
     return (path / PREPARED_MARKER).is_file()
 
 
+def adapter_config(path: str | Path) -> dict | None:
+    """The adapter_config.json of a peft adapter directory (an SFT output, say), or None when path is not one.
+    Its `base_model_name_or_path` is the model the adapter goes on."""
+    config = Path(path).expanduser() / "adapter_config.json"
+    return json.loads(config.read_text()) if config.is_file() else None
+
+
 def resolve_model(name: str, prepare: bool = True) -> str:
     """Turn a model name into something transformers and vLLM can load (a directory or a hub id).
 

@@ -5,7 +5,7 @@ import statistics
 import pytest
 
 from uiray.data.corpus import CATEGORIES, generate_corpus
-from uiray.reward.checklist import executable_checks, load_checklist
+from uiray.page.checklist import executable_checks, load_checklist
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from uiray.reward.checklist import checklist_score, executable_checks, load_checklist
+from uiray.page.checklist import executable_checks, load_checklist
+from uiray.reward.checklist import checklist_score
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

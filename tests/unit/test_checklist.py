@@ -4,15 +4,8 @@ import json
 
 import pytest
 
-from uiray.reward.checklist import (
-    ChecklistError,
-    checklist_score,
-    executable_checks,
-    judge_prompt,
-    load_checklist,
-    parse_check,
-    parse_scores,
-)
+from uiray.page.checklist import ChecklistError, executable_checks, load_checklist, parse_check
+from uiray.reward.checklist import checklist_score, judge_prompt, parse_scores
 
 COUNTER_CHECKLIST = [
     "The page has a clear title",

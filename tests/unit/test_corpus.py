@@ -9,9 +9,9 @@ from collections import Counter, defaultdict
 import pytest
 
 from uiray.data.corpus import CATEGORIES, generate_corpus, iter_corpus, jaccard, main, shingles, write_corpus
-from uiray.reward.checklist import load_checklist
-from uiray.reward.extract import extract_html
-from uiray.reward.heuristics import completeness, repetition_indicator
+from uiray.page.checklist import load_checklist
+from uiray.page.extract import extract_html
+from uiray.page.heuristics import completeness, repetition_indicator
 
 ROW_KEYS = {"id", "prompt", "completion", "html", "category", "style", "palette", "checklist", "dup_of", "dup_kind",
             "planted_jaccard"}  # fmt: skip

@@ -1,6 +1,6 @@
 import pytest
 
-from uiray.reward.extract import extract_html
+from uiray.page.extract import extract_html
 
 PAGE = "<!DOCTYPE html>\n<html><head></head><body><p>hi</p></body></html>"
 

@@ -14,7 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from uiray.config import JudgeConfig
-from uiray.reward.checklist import judge_checklist, load_checklist
+from uiray.page.checklist import load_checklist
+from uiray.reward.checklist import judge_checklist
 
 ITEMS = load_checklist(
     [

@@ -2,8 +2,8 @@ import hashlib
 
 import pytest
 
+from tests.tiny_model import build_tiny_model
 from uiray.models import ModelError, resolve_model
-from uiray.tiny_model import build_tiny_model
 
 
 def test_known_model_not_prepared_says_what_to_run(tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ from uiray.data.perturb import (
     todo_skeleton,
     truncate,
 )
-from uiray.reward.heuristics import completeness
+from uiray.page.heuristics import completeness
 
 # One page per way of wiring a handler; each has exactly one, so "the handler is gone" is checkable.
 ATTR_COUNTER = """<!DOCTYPE html>

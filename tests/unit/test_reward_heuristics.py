@@ -3,7 +3,7 @@ import string
 
 import pytest
 
-from uiray.reward.heuristics import completeness, length_score, repetition_indicator, tag_imbalance
+from uiray.page.heuristics import completeness, length_score, repetition_indicator, tag_imbalance
 
 # A finished todo app: uses the word "todo", the spread operator, "Loading..." text, a URL with "//",
 # a `.catch(() => {})` and an "Add your task here" input placeholder - none of which is a problem.

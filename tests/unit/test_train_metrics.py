@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from uiray.tiny_model import build_tokenizer
+from tests.tiny_model import build_tokenizer
 from uiray.train.metrics import (
     Counts,
     colour_entropy,

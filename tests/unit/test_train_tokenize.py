@@ -1,6 +1,6 @@
 import pytest
 
-from uiray.tiny_model import build_tokenizer
+from tests.tiny_model import build_tokenizer
 from uiray.train.tokenize import IGNORE, TemplateError, encode_chat, encode_pair, encode_text
 
 REPLY = '```html\n<!DOCTYPE html>\n<html lang="en"><body><button id="inc">+1</button></body></html>\n```'

@@ -228,7 +228,7 @@ def _hash(text: str) -> str:
 
 def _checklist_problem(checklist: Any) -> str | None:
     """Why a row's checklist cannot be used by the reward, or None when it can."""
-    from uiray.reward.checklist import ChecklistError, load_checklist
+    from uiray.page.checklist import ChecklistError, load_checklist
 
     if isinstance(checklist, str) and checklist.lstrip()[:1] not in ("[", "{"):
         return "not a JSON list of items"

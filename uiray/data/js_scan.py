@@ -92,7 +92,7 @@ def _prev_index(text: str, start: int, i: int) -> int:
     return j
 
 
-def _matching_close(text: str, open_at: int, end: int) -> int | None:
+def matching_close(text: str, open_at: int, end: int) -> int | None:
     """Index of the bracket closing the one at text[open_at], or None if it does not close before `end`."""
     depth = 0
     for i, c in _js_structure(text, open_at, min(end, open_at + _SCAN_LIMIT)):
@@ -105,7 +105,7 @@ def _matching_close(text: str, open_at: int, end: int) -> int | None:
     return None
 
 
-def _expression_end(text: str, start: int, end: int, newline: bool = False) -> int | None:
+def expression_end(text: str, start: int, end: int, newline: bool = False) -> int | None:
     """Where the JS expression starting at `start` ends: at the first `,` or `;` outside brackets, a closing
     bracket it did not open, `end` itself, or (newline=True) a line break after a complete expression.
     None when the scan limit comes first."""
@@ -137,7 +137,7 @@ _STATEMENT_START = re.compile(r"(?!(?:else|catch|finally|while)\b)[A-Za-z_$/]")
 _BLANK = re.compile(r"\s*")
 
 
-def _statement_starts(text: str, start: int, end: int) -> list[int]:
+def statement_starts(text: str, start: int, end: int) -> list[int]:
     """Where a new top-level statement may be inserted: the first code of the script, and each line that
     follows a `;` or `}` outside brackets and does not continue the statement before (`else`, `.then`)."""
     first = _BLANK.match(text, start, end).end()
@@ -158,12 +158,12 @@ def _statement_starts(text: str, start: int, end: int) -> list[int]:
 _LINE_COMMENT = re.compile(r"(?<![:\w\"'\\/])//")  # not the // of a URL
 
 
-def _commented_out(html: str, floor: int, pos: int) -> bool:
+def commented_out(html: str, floor: int, pos: int) -> bool:
     """Whether pos is in a `//` comment: commented-out code must not be edited as if it ran."""
     line_start = html.rfind("\n", max(floor, pos - 2000), pos) + 1 or max(floor, pos - 2000)
     return _LINE_COMMENT.search(html, line_start, pos) is not None
 
 
-def _indent_at(html: str, floor: int, pos: int) -> str:
+def indent_at(html: str, floor: int, pos: int) -> str:
     line_start = html.rfind("\n", floor, pos) + 1 or floor
     return re.match(r"[ \t]*", html[line_start : line_start + 200]).group()

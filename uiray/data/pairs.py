@@ -20,15 +20,14 @@ import random
 import zlib
 
 from uiray.config import DataConfig
+from uiray.data.scoring import SHUFFLE_PARTITIONS, score_answers
 
 
 def perturbation_pairs(sft, cfg: DataConfig):
-    from uiray.data.pipeline import _score
-
     if cfg.pairs.per_row == 0:
         return sft.limit(0).map(_empty_pair)
     candidates = sft.flat_map(_candidates(cfg))
-    scored = _score(candidates, cfg, response_column="rejected")
+    scored = score_answers(candidates, cfg, response_column="rejected")
     margin = cfg.pairs.min_margin
     kept = scored.filter(lambda r: not r["reward_error"] and r["chosen_score"] - r["reward"] >= margin)
     return kept.map(_finish_perturbation_pair)
@@ -110,8 +109,6 @@ def group_pairs(scored, cfg: DataConfig):
             "rejected_score": float(worst["score"]), "pair_source": "group", "perturbation": None,
             "severity": None, "source": best["source"],
         }])  # fmt: skip
-
-    from uiray.data.pipeline import SHUFFLE_PARTITIONS
 
     return scored.groupby("prompt", num_partitions=SHUFFLE_PARTITIONS).map_groups(pair, batch_format="pandas")
 

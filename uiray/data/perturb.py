@@ -32,11 +32,11 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from uiray.data.js_scan import (
-    _commented_out,
-    _expression_end,
-    _indent_at,
-    _matching_close,
-    _statement_starts,
+    commented_out,
+    expression_end,
+    indent_at,
+    matching_close,
+    statement_starts,
 )
 
 _SCAN_LIMIT = 20_000  # chars scanned for one handler or function body; longer ones are left alone
@@ -185,12 +185,12 @@ def _handler_sites(html: str, blocks: list[_Block], rng: random.Random) -> list[
     if len(found) > _MAX_SITES:
         found = sorted(rng.sample(found, _MAX_SITES))
     for kind, pos, floor, end in found:
-        if _commented_out(html, floor, pos):
+        if commented_out(html, floor, pos):
             continue
         if kind == "jsx":  # onClick={...}: the value is what the braces hold
-            close = _matching_close(html, pos - 1, end)
+            close = matching_close(html, pos - 1, end)
         else:
-            close = _expression_end(html, pos, end, newline=kind == "property")
+            close = expression_end(html, pos, end, newline=kind == "property")
         if close is not None:
             start, stop = _strip_span(html, pos, close)
             if stop > start:
@@ -262,11 +262,11 @@ def inject_js_error(html: str, rng: random.Random) -> str | None:
         return None
     script = rng.choices(scripts, weights=[b.end - b.start for b in scripts])[0]
     middle = (script.start + script.end) // 2
-    starts = [p for p in _statement_starts(html, script.start, script.end) if p <= middle] or [script.start]
+    starts = [p for p in statement_starts(html, script.start, script.end) if p <= middle] or [script.start]
     pos = rng.choice(starts)
     template, names = rng.choice(_THROWING_STATEMENTS)
     statement = template.format(_absent_name(html, names, rng))
-    return _apply(html, [(pos, pos, f"{statement}\n{_indent_at(html, script.start, pos)}")])
+    return _apply(html, [(pos, pos, f"{statement}\n{indent_at(html, script.start, pos)}")])
 
 
 _FUNCTION_BODY = re.compile(
@@ -286,7 +286,7 @@ def todo_skeleton(html: str, rng: random.Random) -> str | None:
     note = f"<p>{rng.choice(_TODO_NOTES)}</p>"
     edits = []
     for start, close in _pick(rng, _function_bodies(html, blocks, rng)):
-        indent = _indent_at(html, 0, start)
+        indent = indent_at(html, 0, start)
         edits.append((start + 1, close, f"\n{indent}  // TODO: implement\n{indent}"))
     markup = _markup_spans(html, blocks)
     if edits:
@@ -310,9 +310,9 @@ def _function_bodies(html: str, blocks: list[_Block], rng: random.Random) -> lis
     bodies = []
     for m, block in heads:
         brace = m.end() - 1
-        if _commented_out(html, block.start, brace):
+        if commented_out(html, block.start, brace):
             continue
-        close = _matching_close(html, brace, block.end)
+        close = matching_close(html, brace, block.end)
         if close is not None and len(html[brace + 1 : close].strip()) >= 10:
             bodies.append((brace, close))
     return sorted(bodies)

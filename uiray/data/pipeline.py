@@ -23,13 +23,11 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import zlib
 from pathlib import Path
 
 from uiray.config import ConfigError, DataConfig, save_config
-
-SHUFFLE_PARTITIONS = 8
-"""Partitions of the small group-bys here (categories, prompts); Ray's default of 200 is for big shuffles."""
+from uiray.data.scoring import SHUFFLE_PARTITIONS, score_answers
+from uiray.data.split import split_key
 
 
 def _schema(**fields: str):
@@ -111,7 +109,7 @@ def run_data_stage(cfg: DataConfig) -> dict:
     log("4/5 scoring SFT answers in the browser (render, probe, axe, checklist)")
     answers = kept.filter(lambda r: r["kind"] == "sft").materialize()
     if answers.count():
-        scored = _score(answers, cfg, response_column="completion").materialize()
+        scored = score_answers(answers, cfg, response_column="completion").materialize()
         selected, unselected = _select(scored, cfg)
     else:  # nothing to score (only pairs, RL prompts or documents came in)
         scored = selected = unselected = _empty(SCORED_SCHEMA)
@@ -155,51 +153,6 @@ def _with_dedup_text(row: dict) -> dict:
     else:
         row["dedup_text"] = row["prompt"]
     return row
-
-
-def _score(ds, cfg: DataConfig, response_column: str):
-    """Add reward columns (RewardScorer in browser actors) and the row's `score`."""
-    import ray
-
-    from uiray.reward.actors import ACTOR_OPTIONS_FOR_DATA, RewardScorer
-
-    reward_cfg = cfg.reward.model_copy(update={"probe": cfg.reward.probe and cfg.render_check})
-    scored = ds.map_batches(
-        RewardScorer,
-        fn_constructor_kwargs={
-            "cfg": reward_cfg.model_dump(),
-            "response_column": response_column,
-            "reference_column": None,
-        },  # fmt: skip
-        batch_size=16,
-        batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=cfg.scorers),
-        **ACTOR_OPTIONS_FOR_DATA,
-    )
-    rubric = cfg.rubric
-    if rubric.judge.enabled and response_column == "completion":
-        from uiray.data.rubric import RubricScorer
-
-        cache = rubric.cache_dir or str(Path(cfg.output_dir) / "rubric_cache")
-        scored = scored.map_batches(
-            RubricScorer,
-            fn_constructor_kwargs={"cfg": rubric.judge.model_dump(), "rubric": rubric.name, "cache_dir": cache},
-            batch_size=32,
-            concurrency=1,
-        )
-    return scored.map(_score_row(rubric.weight if rubric.judge.enabled else 0.0))
-
-
-def _score_row(rubric_weight: float):
-    """score = reward, or (1 - w) * reward + w * rubric when the rubric judge ran for the row."""
-
-    def add(row: dict) -> dict:
-        rubric = row.get("rubric_score")
-        blended = rubric is not None and rubric == rubric and rubric_weight > 0  # NaN: not scored
-        row["score"] = (1 - rubric_weight) * row["reward"] + rubric_weight * rubric if blended else float(row["reward"])
-        return row
-
-    return add
 
 
 def _select(scored, cfg: DataConfig):
@@ -251,8 +204,7 @@ def _top_k(ds, k: int):
 def _rl_split(fraction: float):
     """A stable coin per prompt: the same prompts go to rl/ on every run and machine, and all answers of a
     prompt go the same way (a prompt in rl/ is never trained on in sft/)."""
-    cut = int(fraction * 10_000)
-    return lambda prompt: zlib.crc32(prompt.encode()) % 10_000 < cut
+    return lambda prompt: split_key(prompt, 0) < fraction
 
 
 def _unseen_rl_prompts(rl_rows, sft):

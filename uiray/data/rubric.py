@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypedDict
 
 from uiray.config import JudgeConfig
-from uiray.reward.judge_http import HTTPStatusError, ask, semaphore
+from uiray.judge import ask_judge, json_values, without_thinking
 
 MAX_SCORE = 10.0
 SCALE = "10 = excellent, 7.5 = good with minor flaws, 5 = adequate or partly done, 2.5 = poor, 0 = absent or broken."
@@ -152,43 +152,23 @@ async def judge_rubric(
         return RubricResult(scores=None, total=None, error="judge disabled", attempts=0)
     if not code or not code.strip():
         return RubricResult(scores=None, total=None, error="empty reply", attempts=0)
-    import httpx
-
     user = rubric_prompt(prompt, code, dims, cfg.max_code_chars)
     messages = [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": user}]
-    body = {"model": cfg.model, "temperature": cfg.temperature, "messages": messages}
-    headers = {}
-    if cfg.api_key_env and os.environ.get(cfg.api_key_env):
-        headers["Authorization"] = f"Bearer {os.environ[cfg.api_key_env]}"
-    endpoint = cfg.base_url.rstrip("/") + "/chat/completions"
-    error, attempts = "no attempt", 0
-    async with httpx.AsyncClient(timeout=cfg.timeout_s) as client:
-        for attempt in range(cfg.retries + 1):
-            if attempt:
-                await asyncio.sleep(min(backoff_s * 2 ** (attempt - 1), 30.0))
-            attempts += 1
-            try:
-                async with semaphore(cfg.max_concurrency):  # held for the request only, not the back-off
-                    answer = await asyncio.wait_for(ask(client, endpoint, body, headers), cfg.timeout_s)
-                scores = parse_rubric(answer, dims)
-            except TimeoutError:
-                error = f"timeout after {cfg.timeout_s:g} s"
-            except HTTPStatusError as e:
-                error = str(e)
-                if not e.retryable:
-                    break
-            except (httpx.HTTPError, ValueError) as e:  # connection trouble, malformed or unparseable answers
-                error = f"{type(e).__name__}: {str(e)[:300]}"
-            except Exception as e:  # a bad base_url and the like: retrying will not help
-                error = f"{type(e).__name__}: {str(e)[:300]}"
-                break
-            else:
-                return RubricResult(scores=scores, total=rubric_total(dims, scores), error=None, attempts=attempts)
-    error = f"judge failed after {attempts} attempt(s): {error}"
-    return RubricResult(scores=None, total=None, error=error, attempts=attempts)
+    score = {"type": "number", "minimum": 0, "maximum": MAX_SCORE}
+    schema = {
+        "type": "object",
+        "properties": {"scores": {"type": "object", "properties": {d.key: score for d in dims},
+                                  "required": [d.key for d in dims]}},
+        "required": ["scores"],
+    }  # fmt: skip
+    answer = await ask_judge(cfg, messages, lambda text: parse_rubric(text, dims), schema, backoff_s)
+    if answer.value is None:
+        return RubricResult(scores=None, total=None, error=answer.error, attempts=answer.attempts)
+    return RubricResult(
+        scores=answer.value, total=rubric_total(dims, answer.value), error=None, attempts=answer.attempts
+    )
 
 
-_THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
 _LIST_KEYS = ("scores", "dimensions", "criteria", "rubric", "results")
 _ID_KEYS = ("key", "criterion_id", "criterion", "dimension", "id", "name", "index", "item")
 
@@ -200,18 +180,11 @@ def parse_rubric(answer: str, dims: list[Dimension]) -> dict[str, float]:
     dimension, as {"scores": {key or name or number: s}}, a bare such object, {"scores": [s1, ..., sn]} in
     rubric order, or FrontCoder's {"scores": [{"criterion_id": 1, "score": 7.5, ...}, ...]}.
     """
-    text = _THINK.sub("", answer)
-    if "</think>" in text.lower():  # an unclosed reasoning block: keep what follows it
-        text = text[text.lower().rindex("</think>") + len("</think>") :]
+    text = without_thinking(answer)
     lookup = {}
     for number, d in enumerate(dims, 1):
         lookup.update({d.key: d.key, _norm(d.name): d.key, str(number): d.key})
-    decoder = json.JSONDecoder()
-    for start in [m.start() for m in re.finditer(r"[\[{]", text)][:200]:
-        try:
-            value, _ = decoder.raw_decode(text, start)
-        except ValueError:
-            continue
+    for value in json_values(text):
         scores = _from_json(value, dims, lookup)
         if scores is not None:
             return scores

@@ -16,8 +16,8 @@ in the scoring step, through the reward actors.
 
 from __future__ import annotations
 
-from uiray.reward.extract import extract_html
-from uiray.reward.heuristics import completeness
+from uiray.page.extract import extract_html
+from uiray.page.heuristics import completeness
 
 VALIDATION_COLUMNS = ("html", "tokens", "filtered", "pre_score")
 """Columns added to every row: the extracted page, answer tokens, the filter reason (None: passed), and

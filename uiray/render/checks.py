@@ -124,7 +124,7 @@ class _IsolatedWorld:
 
 async def run_checks(page, checks: list[dict], cfg: RenderConfig) -> list[CheckResult]:
     """Run executable checks in `page` (a Playwright async Page); one result per check, in order."""
-    from uiray.reward.checklist import parse_check
+    from uiray.page.checklist import parse_check
 
     results: dict[int, CheckResult] = {}
     parsed = []

@@ -21,10 +21,10 @@ import time
 from typing import TypedDict
 
 from uiray.config import RewardConfig
+from uiray.page.extract import extract_html
+from uiray.page.heuristics import completeness, length_score, repetition_indicator
 from uiray.reward.accessibility import accessibility_score
 from uiray.reward.compose import RewardBreakdown, compose
-from uiray.reward.extract import extract_html
-from uiray.reward.heuristics import completeness, length_score, repetition_indicator
 from uiray.reward.similarity import dom_similarity
 from uiray.reward.visual import visual_sanity
 
@@ -141,7 +141,7 @@ def _browser_components(render: dict, screenshot: bytes | None, cfg: RewardConfi
 def _checklist_items(raw) -> list:
     if not raw:
         return []
-    from uiray.reward.checklist import load_checklist
+    from uiray.page.checklist import load_checklist
 
     return load_checklist(raw)  # raises ChecklistError naming the bad item
 
@@ -149,7 +149,7 @@ def _checklist_items(raw) -> list:
 def _executable(items: list) -> list[dict]:
     if not items:
         return []
-    from uiray.reward.checklist import executable_checks
+    from uiray.page.checklist import executable_checks
 
     return executable_checks(items)
 

@@ -17,7 +17,6 @@ the others' slices), which is cheap next to the forward pass: packed rows are to
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from collections.abc import Iterator
 from functools import lru_cache
@@ -25,15 +24,10 @@ from functools import lru_cache
 import numpy as np
 
 from uiray.config import ConfigError
+from uiray.data.split import split_key
 
 PACK_BUFFER = 512
 """Samples packed together (first-fit decreasing); bigger buffers pack tighter but delay the stream."""
-
-
-def split_key(row_id: str, seed: int) -> float:
-    """A stable number in [0, 1) per (id, seed): held-out membership and the data order hang on it."""
-    digest = hashlib.blake2b(f"{seed}:{row_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
 
 
 def read_rows(path: str, kind: str, mode: str = "chat"):

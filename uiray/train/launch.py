@@ -26,7 +26,7 @@ def log(message: str) -> None:
 
 
 def run_sft(cfg: SFTConfig) -> dict:
-    from uiray.train.data import encode_sft, fit_to_length, held_out, ordered, pack_rows, read_rows
+    from uiray.train.data import PACK_BUFFER, encode_sft, fit_to_length, held_out, ordered, pack_rows, read_rows
     from uiray.train.sft import sft_worker
 
     tokenizer_path = _prepare(cfg)
@@ -40,13 +40,13 @@ def run_sft(cfg: SFTConfig) -> dict:
     pack = pack_rows(cfg.train.seq_len, cfg.packing)
     seq_len, policy = cfg.train.seq_len, cfg.train.too_long
     encoded, lengths = fit_to_length(train.map_batches(encode, batch_size=64), seq_len, policy, "train")
-    datasets = {"train": ordered(encoded, cfg.seed).map_batches(pack, batch_size=512)}
+    datasets = {"train": ordered(encoded, cfg.seed).map_batches(pack, batch_size=PACK_BUFFER)}
     report = {"lengths": {"train": lengths}}
     prompts = []
     if held is not None:
         encoded, report["lengths"]["eval"] = fit_to_length(held.map_batches(encode, batch_size=64), seq_len, policy,
                                                            "eval")  # fmt: skip
-        datasets["eval"] = encoded.map_batches(pack, batch_size=512)
+        datasets["eval"] = encoded.map_batches(pack, batch_size=PACK_BUFFER)
         if cfg.eval.generations and cfg.mode == "chat":
             prompts = [{"system": r["system"] or cfg.system_prompt, "prompt": r["prompt"]}
                        for r in held.take(cfg.eval.generations)]  # fmt: skip

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import torch
 import torch.distributed as dist
 
+from uiray.models import adapter_config
 from uiray.train.checkpoint import (
     checkpoint_step,
     latest_checkpoint,
@@ -41,8 +42,8 @@ def rank_world() -> tuple[int, int]:
 
 def adapter_base(path: str) -> str | None:
     """The base model of a peft adapter directory (an SFT output), or None when path is not one."""
-    config = Path(path) / "adapter_config.json"
-    return json.loads(config.read_text())["base_model_name_or_path"] if config.is_file() else None
+    config = adapter_config(path)
+    return config["base_model_name_or_path"] if config else None
 
 
 def load_model(model_cfg, lora_cfg, attn_implementation: str, seed: int, gradient_checkpointing: bool = False):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from uiray.config import ConfigError
@@ -13,13 +12,13 @@ def merge_adapter(adapter_dir: str | Path, output_dir: str | Path, dtype: str = 
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from uiray.models import resolve_model
+    from uiray.models import adapter_config, resolve_model
 
     adapter_dir, out = Path(adapter_dir), Path(output_dir)
-    config = adapter_dir / "adapter_config.json"
-    if not config.is_file():
+    config = adapter_config(adapter_dir)
+    if config is None:
         raise ConfigError(f"{adapter_dir} is not a peft adapter directory (no adapter_config.json)")
-    base = resolve_model(json.loads(config.read_text())["base_model_name_or_path"])
+    base = resolve_model(config["base_model_name_or_path"])
     model = AutoModelForCausalLM.from_pretrained(base, dtype=getattr(torch, dtype))
     merged = PeftModel.from_pretrained(model, adapter_dir).merge_and_unload()
     out.mkdir(parents=True, exist_ok=True)

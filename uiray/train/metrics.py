@@ -35,8 +35,8 @@ from typing import NamedTuple
 import torch
 from PIL import ImageColor
 
-from uiray.reward.extract import extract_html
-from uiray.reward.heuristics import completeness
+from uiray.page.extract import extract_html
+from uiray.page.heuristics import completeness
 from uiray.train.tokenize import IGNORE
 
 

@@ -91,15 +91,13 @@ def _join(examples: Sequence[Mapping[str, Sequence[int]]]) -> PackedRow:
 def collate_packed(
     rows: Sequence[PackedRow], pad_id: int = 0, mask_dtype: torch.dtype = torch.float32
 ) -> dict[str, torch.Tensor]:
-    """Packed rows -> a batch: input_ids, labels, position_ids (B, L), attention_mask (B, 1, L, L), cu_seqlens.
+    """Packed rows -> a batch: input_ids, labels, position_ids (B, L), attention_mask (B, 1, L, L).
 
     Rows are right-padded to the longest; the padding is one more segment of its own (positions from 0,
     attending only to itself), so no row of the mask is empty and softmax never sees all -inf.
-    cu_seqlens (int32) are the segment boundaries of the flattened batch, padding segments included, as
-    varlen attention kernels want them.
     """
     width = max(len(r["input_ids"]) for r in rows)
-    input_ids, labels, positions, segments, cu = [], [], [], [], [0]
+    input_ids, labels, positions, segments = [], [], [], []
     for r in rows:
         pad = width - len(r["input_ids"])
         lens = list(r["seq_lens"]) + ([pad] if pad else [])
@@ -107,15 +105,12 @@ def collate_packed(
         labels.append(list(r["labels"]) + [IGNORE] * pad)
         positions.append(list(r["position_ids"]) + list(range(pad)))
         segments.append([s for s, n in enumerate(lens) for _ in range(n)])
-        for n in lens:
-            cu.append(cu[-1] + n)
     segment = torch.tensor(segments)
     return {
         "input_ids": torch.tensor(input_ids),
         "labels": torch.tensor(labels),
         "position_ids": torch.tensor(positions),
         "attention_mask": block_causal_mask(segment, mask_dtype),
-        "cu_seqlens": torch.tensor(cu, dtype=torch.int32),
     }
 
 

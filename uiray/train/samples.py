@@ -52,8 +52,8 @@ def score_samples(trainable, tokenizer, prompts: list[dict], eval_cfg, rank: int
 
 def _renders(reply: str) -> bool:
     """The reply's page loads in the sandbox without an uncaught error (the reward's render gate)."""
+    from uiray.page.extract import extract_html
     from uiray.render.sandbox import render_html
-    from uiray.reward.extract import extract_html
 
     extracted = extract_html(reply)
     if extracted is None:

@@ -109,7 +109,6 @@ def collate_rows(rows, pad_id: int, packed: bool, trainable, device: torch.devic
     if packed:
         dtype = trainable.inner.get_input_embeddings().weight.dtype
         batch = collate_packed(rows, pad_id, mask_dtype=dtype if dtype.is_floating_point else torch.float32)
-        batch.pop("cu_seqlens")
     else:
         batch = collate_padded(rows, pad_id)
     return {k: v.to(device) for k, v in batch.items()}
