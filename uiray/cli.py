@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -20,14 +22,17 @@ from uiray.config import (
     load_config,
     save_config,
 )
+from uiray.logs import ENV, LEVELS, setup_logging
 from uiray.models import KNOWN_MODELS, ModelError, is_prepared, known_model_dir, prepare_model
+
+log = logging.getLogger("uiray")
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     cfg = load_config(GenerateConfig, args.config, args.overrides)
     from uiray.generation import UIGenerator
 
-    print(f"[uiray] loading {cfg.model.name} in vLLM...", file=sys.stderr, flush=True)
+    log.info(f"loading {cfg.model.name} in vLLM...")
     generator = UIGenerator(cfg)
     started = time.time()
     [page] = generator.generate([args.prompt], cfg.sampling)
@@ -48,7 +53,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         # Keep what the model said: a reply without a page is still evidence worth reading.
         raw = out.with_name(out.name + ".reply.md")
         raw.write_text(page["reply"])
-        print(f"[uiray] the reply holds no HTML page; raw reply written to {raw}", file=sys.stderr)
+        log.warning(f"the reply holds no HTML page; raw reply written to {raw}")
         summary["output"] = str(raw)
         print(json.dumps(summary) if args.json else f"no page; reply in {raw}")
         return 1
@@ -185,6 +190,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="uiray", description=__doc__.splitlines()[0])
+    parser.add_argument("--log-level", choices=LEVELS, type=str.upper,
+                        help=f"uiray's messages on stderr (default: ${ENV}, else INFO)")  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     gen = sub.add_parser("generate", help="generate one HTML page from a prompt with vLLM")
@@ -256,6 +263,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if leftovers:
         args.overrides = [*args.overrides, *leftovers]
+    if args.log_level:
+        os.environ[ENV] = args.log_level  # Ray workers and actors read it (uiray/cluster.py passes it on)
+    setup_logging()
+    # vLLM logs to stdout by default; a command's stdout is its result (--json)
+    os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
     try:
         return args.func(args)
     except (ConfigError, ModelError) as e:

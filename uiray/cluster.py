@@ -35,8 +35,11 @@ def init_ray(cfg: RayConfig | None = None, **init_kwargs: Any):
     use_task_shuffle()
     if ray.is_initialized():
         return None
+    runtime_env = init_kwargs.pop("runtime_env", None) or {}
+    if os.environ.get("UIRAY_LOG_LEVEL"):  # the driver's log level, for uiray's lines from workers and actors
+        runtime_env["env_vars"] = {"UIRAY_LOG_LEVEL": os.environ["UIRAY_LOG_LEVEL"], **runtime_env.get("env_vars", {})}
     if address:
-        return ray.init(address=address, log_to_driver=True, **init_kwargs)
+        return ray.init(address=address, log_to_driver=True, runtime_env=runtime_env or None, **init_kwargs)
     # Ray's state API (used inside Ray Train's PlacementGroupCleaner, among others) finds "its" cluster by
     # scanning this machine; with two local clusters (two runs on one laptop) it picks one or fails, and
     # the cleaner then tears down a live run's workers. Pinning the dashboard port and handing every
@@ -44,7 +47,6 @@ def init_ray(cfg: RayConfig | None = None, **init_kwargs: Any):
     # process's environment: `ray job submit` and friends started from here would follow it to a dead port.
     port = _free_port()
     api = f"http://127.0.0.1:{port}"
-    runtime_env = init_kwargs.pop("runtime_env", None) or {}
     runtime_env["env_vars"] = {"RAY_API_SERVER_ADDRESS": api, **runtime_env.get("env_vars", {})}
     return ray.init(
         address="local",  # a new cluster even when `ray start` runs one here (join that one with RAY_ADDRESS)

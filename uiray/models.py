@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger("uiray")
 
 PREPARED_MARKER = "uiray_prepared.json"
 
@@ -117,7 +120,7 @@ def convert_gguf(gguf_file: Path, out: Path, source: str = "", dtype: str = "bfl
 
     started = time.time()
     gguf_file = Path(gguf_file)
-    print(f"[uiray] converting {gguf_file.name} to {dtype} safetensors (about 15 s)...", flush=True)
+    log.info(f"converting {gguf_file.name} to {dtype} safetensors (about 15 s)...")
     tokenizer = AutoTokenizer.from_pretrained(gguf_file.parent, gguf_file=gguf_file.name)
     model = AutoModelForCausalLM.from_pretrained(
         gguf_file.parent, gguf_file=gguf_file.name, dtype=getattr(torch, dtype)
@@ -142,5 +145,5 @@ def convert_gguf(gguf_file: Path, out: Path, source: str = "", dtype: str = "bfl
     (staging / PREPARED_MARKER).write_text(json.dumps(marker, indent=2))
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
-    print(f"[uiray] prepared {out} in {time.time() - started:.0f} s", flush=True)
+    log.info(f"prepared {out} in {time.time() - started:.0f} s")
     return out

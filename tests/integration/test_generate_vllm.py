@@ -1,5 +1,6 @@
 """Generation through vLLM (the CPU build here) with the tiny model: the path rollouts and serving use."""
 
+import json
 import subprocess
 import sys
 
@@ -61,6 +62,7 @@ def test_generate_command_writes_the_page(tiny_model_dir, tmp_path):
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert out.read_text().endswith(COUNTER_BODY.removesuffix("\n```"))
-    assert '"html_source": "fence"' in result.stdout
+    assert json.loads(result.stdout)["html_source"] == "fence"  # stdout is the JSON alone: no vLLM or uiray lines
+    assert "[uiray] loading" in result.stderr and "INFO" in result.stderr  # they are on stderr (vLLM's say INFO)
     # The resolved config sits next to the output.
     assert "temperature: 0" in (tmp_path / "page.html.config.yaml").read_text()

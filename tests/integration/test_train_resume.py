@@ -234,7 +234,7 @@ def _assert_same_numbers(expected: dict[int, dict], got: dict[int, dict], steps,
 
 def _last_step_pid(output: str) -> int:
     """The pid of the worker that logged the last training step."""
-    return int(re.findall(rf"RayTrainWorker pid=(\d+)\)\S* \[sft\] step {STEPS}/{STEPS} ", output)[-1])
+    return int(re.findall(rf"RayTrainWorker pid=(\d+)\)\S* [^\n]*\[sft\] step {STEPS}/{STEPS} ", output)[-1])
 
 
 def _resumed_steps(output: str) -> list[int]:

@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -36,3 +37,24 @@ def test_model_list_names_the_default_model():
     out = subprocess.run([sys.executable, "-m", "uiray.cli", "model", "list"], capture_output=True, text=True)
     assert out.returncode == 0
     assert "smollm2-135m-instruct" in out.stdout
+
+
+def test_log_level_sets_what_reaches_stderr_and_stdout_keeps_the_result(capsys, monkeypatch):
+    import logging
+
+    from uiray.logs import ENV
+
+    monkeypatch.setenv(ENV, "INFO")  # restored after the test: main() sets it for Ray workers
+    monkeypatch.setenv("VLLM_LOGGING_STREAM", "ext://sys.stderr")
+    assert main(["--log-level", "warning", "model", "list"]) == 0
+    assert logging.getLogger("uiray").level == logging.WARNING and os.environ[ENV] == "WARNING"
+    logging.getLogger("uiray.data").info("not shown at WARNING")
+    logging.getLogger("uiray.data").warning("2 rows were cut")
+    out, err = capsys.readouterr()
+    assert "smollm2-135m-instruct" in out and "[uiray" not in out
+    assert err == "[uiray data] WARNING 2 rows were cut\n"
+
+    assert main(["--log-level", "debug", "model", "list"]) == 0
+    logging.getLogger("uiray.train").debug("shown at DEBUG")
+    assert capsys.readouterr().err == "[uiray train] shown at DEBUG\n"
+    assert main(["--log-level", "info", "model", "list"]) == 0  # leave INFO behind for later tests

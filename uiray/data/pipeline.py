@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from pathlib import Path
 
 from uiray.config import ConfigError, DataConfig, save_config
 from uiray.data.scoring import SHUFFLE_PARTITIONS, score_answers
 from uiray.data.split import split_key
+
+log = logging.getLogger("uiray.data")
 
 
 def _schema(**fields: str):
@@ -56,10 +59,6 @@ SCORED_SCHEMA = _schema(id=S, kind=S, prompt=S, system=S, completion=S, html=S, 
 """What scoring adds to SFT rows (the empty stand-in when no row needs scoring)."""
 
 
-def log(message: str) -> None:
-    print(f"[uiray data] {message}", flush=True)
-
-
 def run_data_stage(cfg: DataConfig) -> dict:
     """Run the whole stage; returns the stats also written to output_dir/stats.json."""
     import ray
@@ -82,11 +81,11 @@ def run_data_stage(cfg: DataConfig) -> dict:
             "with `ray start ... --resources='{\"render\": 2}'` (cluster.yaml's CPU workers have it)"
         )
 
-    log(f"1/5 reading {', '.join(cfg.inputs)}")
+    log.info(f"1/5 reading {', '.join(cfg.inputs)}")
     if files.skipped:
-        log(f"skipping {len(files.skipped)} files that are not jsonl/json/parquet: {', '.join(files.skipped[:5])}")
+        log.info(f"skipping {len(files.skipped)} files that are not jsonl/json/parquet: {', '.join(files.skipped[:5])}")
     rows = read_inputs(cfg, files)
-    log("2/5 validating answers (page, completeness, length in tokens)")
+    log.info("2/5 validating answers (page, completeness, length in tokens)")
     rows = rows.map_batches(
         Validator,
         fn_constructor_kwargs={
@@ -102,11 +101,11 @@ def run_data_stage(cfg: DataConfig) -> dict:
     rejected = rows.filter(lambda r: r["quarantine"] is None and r["filtered"] is not None)
     valid = rows.filter(lambda r: r["quarantine"] is None and r["filtered"] is None).map(_with_dedup_text)
 
-    log("3/5 removing exact and near duplicates")
+    log.info("3/5 removing exact and near duplicates")
     deduped = dedup(valid, cfg.dedup, text_column="dedup_text", id_column="id", score_column="pre_score")
     kept = deduped.kept.materialize()
 
-    log("4/5 scoring SFT answers in the browser (render, probe, axe, checklist)")
+    log.info("4/5 scoring SFT answers in the browser (render, probe, axe, checklist)")
     answers = kept.filter(lambda r: r["kind"] == "sft").materialize()
     if answers.count():
         scored = score_answers(answers, cfg, response_column="completion").materialize()
@@ -118,7 +117,7 @@ def run_data_stage(cfg: DataConfig) -> dict:
     rl = selected.filter(lambda r: held_out(r["prompt"])).map(_as_rl_prompt)
     rl_in, rl_seen = _unseen_rl_prompts(kept.filter(lambda r: r["kind"] == "rl"), sft)
 
-    log("5/5 building preference pairs (perturb, re-score, verify)")
+    log.info("5/5 building preference pairs (perturb, re-score, verify)")
     pairs = _pairs(sft, scored, kept.filter(lambda r: r["kind"] == "pref"), cfg)
 
     outputs = {
@@ -137,7 +136,7 @@ def run_data_stage(cfg: DataConfig) -> dict:
     from uiray.data.report import write_report
 
     write_report(out / "report.md", stats)
-    log(f"done in {stats['seconds']:.0f} s: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    log.info(f"done in {stats['seconds']:.0f} s: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return stats
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import threading
 import time
@@ -27,6 +28,8 @@ from typing import Any
 
 from uiray.config import RenderConfig, RewardConfig
 from uiray.reward.score import RewardOutcome, RewardRequest, failed_outcome, score_reply
+
+log = logging.getLogger("uiray.reward")
 
 ACTOR_OPTIONS = {"resources": {"render": 1}, "num_cpus": 1, "max_restarts": -1, "max_task_retries": 2}
 """Ray options for the browser actors: one `render` unit, restart forever, redo the interrupted call."""
@@ -137,6 +140,9 @@ class RewardScorer:
 
     def __init__(self, cfg: dict | None = None, response_column: str = "response",
                  reference_column: str | None = "reference"):  # fmt: skip
+        from uiray.logs import setup_logging
+
+        setup_logging()  # a Ray Data actor: its progress lines need the handler here
         self.cfg = RewardConfig.model_validate(cfg or {})
         self.response_column, self.reference_column = response_column, reference_column
         self.browser = _Browser(self.cfg.render)
@@ -176,7 +182,7 @@ class RewardScorer:
         before, self._scored = self._scored, self._scored + n
         if before // self.PROGRESS_EVERY != self._scored // self.PROGRESS_EVERY:
             rate = self._scored / (time.perf_counter() - self._started)
-            print(f"[uiray reward] scorer {os.getpid()}: {self._scored} replies, {rate:.2f}/s", flush=True)
+            log.info(f"scorer {os.getpid()}: {self._scored} replies, {rate:.2f}/s")
 
 
 def _request(row: dict, response_column: str, reference_column: str | None) -> RewardRequest:

@@ -17,7 +17,7 @@ the others' slices), which is cheap next to the forward pass: packed rows are to
 
 from __future__ import annotations
 
-import sys
+import logging
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -25,6 +25,8 @@ import numpy as np
 
 from uiray.config import ConfigError
 from uiray.data.split import split_key
+
+log = logging.getLogger("uiray.train")
 
 PACK_BUFFER = 512
 """Samples packed together (first-fit decreasing); bigger buffers pack tighter but delay the stream."""
@@ -42,8 +44,8 @@ def read_rows(path: str, kind: str, mode: str = "chat"):
     rows = everything.filter(expr=col("kind") == kind).materialize()
     total, usable = everything.count(), rows.count()
     if usable < total:
-        print(f"[uiray] {path}: {total - usable} of {total} rows are not {kind} rows or cannot be read; training on "
-              f"the other {usable} (`uiray data` writes them aside)", file=sys.stderr, flush=True)  # fmt: skip
+        log.warning(f"{path}: {total - usable} of {total} rows are not {kind} rows or cannot be read; training on "
+                    f"the other {usable} (`uiray data` writes them aside)")  # fmt: skip
     if usable == 0:
         wanted = {"sft": "SFT rows (messages, prompt/completion, question/response)",
                   "pref": "preference rows (prompt/chosen/rejected)", "text": "`text` documents"}[kind]  # fmt: skip
@@ -124,8 +126,8 @@ def fit_to_length(encoded, seq_len: int, policy: str, name: str):
     over = encoded.filter(expr=col("length") > seq_len).count() if total else 0
     if over:
         action = "dropped" if policy == "drop" else "cut to fit (their endings are lost)"
-        print(f"[uiray] WARNING {name}: {over} of {total} rows are longer than train.seq_len={seq_len} tokens and "
-              f"were {action} (train.too_long={policy})", file=sys.stderr, flush=True)  # fmt: skip
+        log.warning(f"{name}: {over} of {total} rows are longer than train.seq_len={seq_len} tokens and were "
+                    f"{action} (train.too_long={policy})")  # fmt: skip
     if over and policy == "drop":
         if over == total:
             raise ConfigError(f"{name}: all {total} rows are longer than train.seq_len={seq_len} tokens: raise "
@@ -192,8 +194,13 @@ def batch_rows(batch: dict) -> list[dict]:
 
 
 def quiet_worker() -> None:
-    """Ray Data progress bars from every training worker would drown the step lines."""
+    """uiray's log lines on (the driver's level), Ray Data progress bars off: from every training worker they
+    would drown the step lines."""
     import ray.data
+
+    from uiray.logs import setup_logging
+
+    setup_logging()
 
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False

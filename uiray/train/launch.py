@@ -12,17 +12,15 @@ shared filesystem or any pyarrow-supported URL on a cluster; local paths are mad
 from __future__ import annotations
 
 import json
+import logging
 import shutil
-import sys
 import time
 from pathlib import Path
 
 from uiray.config import ConfigError, DPOConfig, SFTConfig, save_config
 from uiray.train.checkpoint import CHECKPOINTS, latest_checkpoint
 
-
-def log(message: str) -> None:
-    print(f"[uiray] {message}", file=sys.stderr, flush=True)
+log = logging.getLogger("uiray.train")
 
 
 def run_sft(cfg: SFTConfig) -> dict:
@@ -102,7 +100,7 @@ def _mixed(train, general, ratio: float, seed: int):
     from uiray.train.data import ordered
 
     wanted = int(train.count() * ratio)
-    log(f"mixing in up to {wanted} general rows (mix_ratio={ratio})")
+    log.info(f"mixing in up to {wanted} general rows (mix_ratio={ratio})")
     return train.union(ordered(general, seed + 7).limit(wanted))
 
 
@@ -117,12 +115,12 @@ def _fit(cfg, worker, datasets: dict, extra: dict, stage: str, report: dict | No
     rows = datasets["train"].count()
     plan = plan_steps(rows, cfg.scaling.num_workers, cfg.train.micro_batch_size, cfg.train.grad_accum,
                       cfg.train.epochs, cfg.train.max_steps)  # fmt: skip
-    log(f"{stage}: {rows} training rows -> {plan['steps_per_epoch']} steps/epoch, {plan['total_steps']} steps "
+    log.info(f"{stage}: {rows} training rows -> {plan['steps_per_epoch']} steps/epoch, {plan['total_steps']} steps "
         f"({time.perf_counter() - started:.0f} s to prepare the data)")  # fmt: skip
     out = Path(cfg.output_dir).resolve()
     checkpoint = latest_checkpoint(out) if cfg.resume == "auto" else None
     if checkpoint is not None:
-        log(f"resuming from {checkpoint}")
+        log.info(f"resuming from {checkpoint}")
     trainer = TorchTrainer(
         worker,
         train_loop_config={
@@ -146,7 +144,7 @@ def _fit(cfg, worker, datasets: dict, extra: dict, stage: str, report: dict | No
         summary["checkpoint"] = str(final)
         summary["metrics"] = {k: v for k, v in (result.metrics or {}).items() if isinstance(v, (int, float))}
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    log(f"{stage}: done in {summary['seconds']} s; final model in {out / 'final'}")
+    log.info(f"{stage}: done in {summary['seconds']} s; final model in {out / 'final'}")
     return summary
 
 

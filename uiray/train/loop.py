@@ -8,6 +8,7 @@ plots, wandb); every rank writes its optimizer shard and RNG state.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import tempfile
 import time
@@ -31,6 +32,8 @@ from uiray.train.checkpoint import (
     write_manifest,
 )
 from uiray.train.plot import loss_svg
+
+log = logging.getLogger("uiray.train")
 
 
 def rank_world() -> tuple[int, int]:
@@ -156,7 +159,7 @@ def resume(trainable, rank: int, output_dir: str | None) -> Resumed:
         state["metrics"] = read_jsonl(directory / "metrics.jsonl")
         state["data_log"] = read_jsonl(directory / "data_log.jsonl")
     if rank == 0:
-        print(f"[uiray] resumed from step {state['step']} (epoch {state['epoch']}, batch {state['batches_done']})")
+        log.info(f"resumed from step {state['step']} (epoch {state['epoch']}, batch {state['batches_done']})")
     return state
 
 
@@ -223,7 +226,7 @@ class Logger:
             self.records.append(record)
             if self.wandb:
                 self.wandb.log(metrics, step=step)
-            print(self.progress_line(step, metrics), flush=True)
+            log.info(self.progress_line(step, metrics))
         # Every rank reports on the same steps (a report is a sync point). Not every step: in Ray Train 2.60
         # a report waits until the controller, polling every ~2 s, has collected the previous one, which
         # capped short steps at one per 2 s.
