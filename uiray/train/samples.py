@@ -2,16 +2,21 @@
 more than one colour? (Loss can fall while the pages get worse; these catch that.)
 
 Every rank generates the same prompts greedily: with ZeRO-3 and FSDP2 the weights are sharded, so a forward
-needs all ranks (synced_gpus keeps them stepping together even when one finishes early). Rank 0 scores.
+needs all ranks (synced_gpus keeps them stepping together even when one finishes early). Rank 0 scores; the
+pages are rendered by a RenderWorker actor where the `render` resource is, never in a training worker
+(cluster.yaml keeps browsers off GPU nodes).
 """
 
 from __future__ import annotations
 
+import logging
 import statistics
 
 import torch
 
 from uiray.train.metrics import colour_entropy, html_validity
+
+log = logging.getLogger("uiray.train")
 
 
 def generate(trainable, tokenizer, prompts: list[dict], max_new_tokens: int) -> list[str]:
@@ -43,20 +48,34 @@ def score_samples(trainable, tokenizer, prompts: list[dict], eval_cfg, rank: int
         "eval/html_valid": sum(map(html_validity, replies)) / len(replies),
         "eval/colour_entropy": statistics.fmean(colour_entropy(r) for r in replies),
     }
-    if eval_cfg.render:
-        metrics["eval/render_ok"] = sum(map(_renders, replies)) / len(replies)
+    rendered = _renders(replies) if eval_cfg.render else None
+    if rendered is not None:
+        metrics["eval/render_ok"] = sum(rendered) / len(replies)
     for i, reply in enumerate(replies[:2]):
         metrics[f"eval/sample_{i}"] = reply[:2000]
     return metrics
 
 
-def _renders(reply: str) -> bool:
-    """The reply's page loads in the sandbox without an uncaught error (the reward's render gate)."""
-    from uiray.page.extract import extract_html
-    from uiray.render.sandbox import render_html
+_RENDERER: list = []
+"""This worker's RenderWorker actor, started at the first eval (it dies with the worker that owns it)."""
 
-    extracted = extract_html(reply)
-    if extracted is None:
-        return False
-    result = render_html(extracted.html)
-    return result["ok"] and result["load_errors"] == 0
+
+def _renders(replies: list[str], wait_s: float = 300.0) -> list[bool] | None:
+    """Whether each reply's page loads in the sandbox without an uncaught error (the reward's render gate);
+    None, with a warning, when no `render` node answers within wait_s."""
+    import ray
+
+    from uiray.page.extract import extract_html
+    from uiray.reward.actors import start_render_workers
+
+    if not _RENDERER:  # no CPU of its own: the training workers hold them, and a render is short
+        _RENDERER.extend(start_render_workers(1, num_cpus=0))
+    pages = [extract_html(reply) for reply in replies]
+    calls = [_RENDERER[0].render.remote(page.html) if page else None for page in pages]
+    try:
+        results = [ray.get(call, timeout=wait_s) if call else None for call in calls]
+    except ray.exceptions.GetTimeoutError:
+        log.warning(f"no render worker answered in {wait_s:g} s (is there a node with the `render` resource?): "
+                    "eval/render_ok is left out")  # fmt: skip
+        return None
+    return [bool(r and r["ok"] and r["load_errors"] == 0) for r in results]
