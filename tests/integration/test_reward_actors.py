@@ -70,3 +70,18 @@ def test_reward_scorer_adds_columns_in_ray_data(ray_cluster):
     assert sorted(r > 0.5 for _, r, _ in by_reply) == [False, False, True, True]
     assert all(error == "" for _, _, error in by_reply)
     assert all(row["reward_components"].startswith("{") for row in scored)
+
+
+def test_eval_renders_go_to_a_render_actor_not_the_calling_process(ray_cluster):
+    """A training worker's eval renders (uiray/train/samples.py) run in a RenderWorker actor: no Chromium is
+    started under the calling process, and the actor renders a good page, a broken one and a reply with none."""
+    from uiray.train import samples
+
+    mine = psutil.Process()
+    before = {p.pid for p in mine.children()}  # this process's own (the session's Ray cluster among them)
+    assert samples._renders([GOOD, BROKEN, "Sorry, no page today."]) == [True, False, False]
+    assert len(samples._RENDERER) == 1
+    assert [p for p in mine.children() if p.pid not in before] == []  # no Playwright driver, no browser here
+    pid = ray_cluster.get(samples._RENDERER[0].stats.remote())["pid"]
+    assert pid != mine.pid and any("chrom" in p.name().lower() for p in psutil.Process(pid).children(recursive=True))
+    ray_cluster.kill(samples._RENDERER.pop())

@@ -68,9 +68,9 @@ def _renders(replies: list[str], wait_s: float = 300.0) -> list[bool] | None:
     from uiray.page.extract import extract_html
     from uiray.reward.actors import start_render_workers
 
-    if not _RENDERER:  # no CPU of its own: the training workers hold them, and a render is short
-        _RENDERER.extend(start_render_workers(1, num_cpus=0))
     pages = [extract_html(reply) for reply in replies]
+    if not _RENDERER and any(pages):  # no CPU of its own: the training workers hold them, and a render is short
+        _RENDERER.extend(start_render_workers(1, num_cpus=0))
     calls = [_RENDERER[0].render.remote(page.html) if page else None for page in pages]
     try:
         results = [ray.get(call, timeout=wait_s) if call else None for call in calls]
