@@ -46,7 +46,8 @@ class ScriptedEndpoint:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with endpoint.lock:
-                    endpoint.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                    headers = {k.title(): v for k, v in self.headers.items()}  # names are case-insensitive
+                    endpoint.requests.append({"path": self.path, "headers": headers, "body": body})
                     reply = endpoint.script.pop(0) if len(endpoint.script) > 1 else endpoint.script[0]
                     endpoint.in_flight += 1
                     endpoint.max_in_flight = max(endpoint.max_in_flight, endpoint.in_flight)
