@@ -418,9 +418,11 @@ class DPOConfig(Strict):
     """Checkpoints, metrics and the resolved config."""
     beta: float = Field(0.1, gt=0, le=10)
     """Strength of the KL anchor to the reference (Dojo: 0.1)."""
-    precompute_ref: bool = True
-    """Compute the reference log-probs once before training (one extra forward per pair instead of one per
-    step); required for full fine-tuning, where there is no adapter to switch off."""
+    precompute_ref: bool | None = None
+    """Compute the reference log-probs before training, for the pairs the run will train on (stored in every
+    checkpoint). None chooses: yes for full fine-tuning (no adapter to switch off: the only way) and for runs
+    over more than one epoch (each pair's reference once instead of once per visit); no for LoRA within one
+    epoch, where each step computes its own pairs' reference with the adapter off: the same work, no wait."""
     lora: LoraConfig = LoraConfig(r=256, alpha=512)
     """Adapter settings (Dojo preset r256 / alpha 512)."""
     train: OptimConfig = OptimConfig(lr=1e-6)

@@ -54,3 +54,24 @@ def test_rows_longer_than_seq_len_are_counted_and_dropped_or_cut(ray_cluster, tm
             fit_to_length(encoded, 128, policy, "train pairs")
     else:
         assert fit_to_length(encoded, 128, policy, "train pairs")[1]["too_long"] == 1
+
+
+def test_dpo_precomputes_the_reference_only_when_it_saves_work_and_only_for_pairs_it_trains_on(ray_cluster):
+    """precompute_ref=None chooses: full fine-tuning or more than one epoch precompute; LoRA within one epoch
+    does not (each step's own pairs, adapter off). What is precomputed is what the step loop will read."""
+    from uiray.config import OptimConfig
+    from uiray.train.data import global_batches
+    from uiray.train.dpo import _planned_batches, precomputes
+
+    one_epoch, two_epochs = {"total_steps": 3, "steps_per_epoch": 5}, {"total_steps": 7, "steps_per_epoch": 5}
+    assert not precomputes(DPOConfig(), one_epoch) and precomputes(DPOConfig(), two_epochs)
+    assert precomputes(DPOConfig(lora={"enabled": False}), one_epoch)
+    assert precomputes(DPOConfig(precompute_ref=True), one_epoch)
+    assert not precomputes(DPOConfig(precompute_ref=False), two_epochs)
+
+    # 3 steps of 2 batches of 2 pairs out of 20: the first 12 rows of epoch 0's order, not all 20
+    opt = OptimConfig(micro_batch_size=2, grad_accum=2, epochs=2)
+    data = ray_cluster.data.from_items([{"id": f"p{i}"} for i in range(20)]).materialize()
+    planned = [r["id"] for b in _planned_batches(data.iterator(), one_epoch, opt, 1, seed=3) for r in b]
+    read = [r["id"] for b in global_batches(data.iterator(), 2, epoch=0, seed=3) for r in b][:12]
+    assert planned == read and len(set(planned)) == 12

@@ -122,6 +122,9 @@ def test_dpo_raises_held_out_preference_accuracy_and_margin(tiny_model_dir, dpo_
     output = (done.stdout + done.stderr).splitlines()
     first_step = [line for line in output if "[dpo] step 1/" in line and " loss " in line]
     assert len(first_step) == 1, first_step  # printed once (Ray Train's print patch doubled every line)
+    # 10 steps of 4 pairs is more than one epoch of the 36 training pairs: the reference is precomputed, with
+    # progress, for those 36 and the 12 held-out ones
+    assert [line for line in output if "dpo reference log-probs: 48/48 pairs" in line], output[-40:]
 
 
 def test_merge_folds_the_adapter_into_full_weights(tiny_model_dir, tmp_path):

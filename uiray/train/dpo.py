@@ -1,6 +1,7 @@
 """The DPO loop that every Ray Train worker runs (loss: uiray/train/losses.py).
 
-    reference log-probs (precomputed once, or per step with the adapter off) -> for each step:
+    reference log-probs (precomputed once for the pairs the run will train on, or per step with the adapter
+    off; see `precomputes`) -> for each step:
     grad_accum global batches of pairs -> my slice -> one forward over chosen + rejected rows
     -> sigmoid DPO loss -> optimizer step -> log rewards/chosen, rewards/rejected, margin, accuracy
     -> eval (held-out preference accuracy and margin) every N -> checkpoint every M
@@ -12,6 +13,7 @@ them from.
 
 from __future__ import annotations
 
+import logging
 import time
 
 import torch
@@ -23,6 +25,8 @@ from uiray.train.loop import Logger, all_sum, rank_world, save_checkpoint, start
 from uiray.train.losses import dpo_loss, ref_logprobs_with_adapter_disabled, sequence_logprobs
 from uiray.train.packing import collate_padded
 
+log = logging.getLogger("uiray.train")
+
 
 def dpo_worker(config: dict) -> None:
     import ray.train
@@ -31,12 +35,13 @@ def dpo_worker(config: dict) -> None:
     plan, opt = config["plan"], cfg.train
     rank, world, trainable, tokenizer, pad_id, state = start_worker(cfg, config)
     reference = state.get("reference") or {}
-    if cfg.precompute_ref and not reference:
-        reference = precompute_reference(trainable, ["train", "eval"], world * opt.micro_batch_size, pad_id)
+    train = ray.train.get_dataset_shard("train")
+    if precomputes(cfg, plan) and not reference:
+        pairs = [*_planned_batches(train, plan, opt, world, cfg.seed), *_plain_batches(dataset_shard("eval"))]
+        reference = precompute_reference(trainable, pairs, world * opt.micro_batch_size, pad_id)
     logger = Logger(cfg, plan["total_steps"], state, rank, "dpo")
     data_log: list[dict] = list(state.get("data_log", []))
     step, epoch, batches_done = state.get("step", 0), state.get("epoch", 0), state.get("batches_done", 0)
-    train = ray.train.get_dataset_shard("train")
     if step == 0:  # the baseline every later evaluation is compared with
         logger.log(0, evaluate(trainable, world * opt.micro_batch_size, reference, cfg.beta, pad_id), report=False)
     trainable.model.train()
@@ -74,6 +79,31 @@ def dpo_worker(config: dict) -> None:
     logger.finish()
 
 
+def precomputes(cfg: DPOConfig, plan: dict) -> bool:
+    """Whether the reference log-probs are computed before training (precompute_ref, or its automatic choice).
+
+    Automatic: yes for full fine-tuning (there is no adapter to switch off, so it is the only way) and for a
+    run that sees its pairs more than once (more than one epoch); otherwise no: with LoRA each step computes
+    the reference of its own pairs with the adapter off, once per pair, the same work without the wait.
+    """
+    if cfg.precompute_ref is not None:
+        return cfg.precompute_ref
+    return not cfg.lora.enabled or plan["total_steps"] > plan["steps_per_epoch"]
+
+
+def _planned_batches(train, plan: dict, opt, world: int, seed: int):
+    """The global batches of pairs the run will train on (the step loop's, in its order, whole groups only)."""
+    steps_left = plan["total_steps"]
+    for epoch in range(opt.epochs):
+        take = min(steps_left, plan["steps_per_epoch"]) * opt.grad_accum
+        if take == 0:
+            return
+        batches = global_batches(train, world * opt.micro_batch_size, epoch, seed)
+        for _, batch in zip(range(take), batches, strict=False):
+            yield batch
+        steps_left -= take // opt.grad_accum
+
+
 def pair_key(row: dict) -> str:
     return f"{row['id']}:{len(row['chosen_input_ids'])}:{len(row['rejected_input_ids'])}"
 
@@ -97,7 +127,8 @@ def _logprobs(model, batch: dict) -> torch.Tensor:
 
 
 def pair_loss(trainable, rows: list[dict], reference: dict, beta: float, pad_id: int):
-    """(loss to backward, [loss*n, chosen*n, rejected*n, margin*n, correct, n]) for this rank's pairs."""
+    """(loss to backward, [loss*n, chosen*n, rejected*n, margin*n, correct, n]) for this rank's pairs; the
+    reference log-probs come from `reference` when precomputed, else from the model with its adapter off."""
     batch = _collate_pairs(rows, pad_id)
     n = len(rows)
     policy = _logprobs(trainable.model, batch)
@@ -106,7 +137,7 @@ def pair_loss(trainable, rows: list[dict], reference: dict, beta: float, pad_id:
         values = [reference[k][0] for k in keys] + [reference[k][1] for k in keys]
         ref = torch.tensor(values, dtype=policy.dtype, device=policy.device)
     else:
-        ref = ref_logprobs_with_adapter_disabled(trainable.inner, batch)
+        ref = reference_logprobs(trainable, batch)
     loss, m = dpo_loss(policy[:n], policy[n:], ref[:n], ref[n:], beta)
     stats = [loss.item() * n, m["rewards/chosen"] * n, m["rewards/rejected"] * n, m["rewards/margin"] * n,
              m["rewards/accuracy"] * n, n]  # fmt: skip
@@ -120,22 +151,28 @@ def _metrics(sums: list[float], prefix: str = "") -> dict:
             f"{prefix}rewards/margin": margin / n, f"{prefix}rewards/accuracy": correct / n, "pairs": n}  # fmt: skip
 
 
-def precompute_reference(trainable, names: list[str], global_rows: int, pad_id: int) -> dict[str, list[float]]:
-    """{pair key: [ref log p(chosen), ref log p(rejected)]} over the named datasets, shared by all ranks."""
+def precompute_reference(trainable, batches: list[list[dict]], global_rows: int, pad_id: int) -> dict:
+    """{pair key: [ref log p(chosen), ref log p(rejected)]} for each distinct pair in `batches`, shared by all
+    ranks. Every rank holds the same batches; each computes its slice of every global batch of distinct pairs,
+    and all run the same number of forwards (the weights may be sharded). Logs its progress from rank 0."""
     rank, world = rank_world()
+    distinct = list({pair_key(row): row for batch in batches for row in batch}.values())
     mine: dict[str, list[float]] = {}
+    started, last_log = time.perf_counter(), 0.0
     trainable.model.eval()
-    with torch.no_grad():
-        for name in names:
-            shard = dataset_shard(name)
-            if shard is None:
-                continue
-            for rows in _plain_batches(shard, global_rows):
-                part = rows[rank::world] or rows[:1]  # every rank runs a forward: weights may be sharded
-                batch = _collate_pairs(part, pad_id)
-                ref = _reference(trainable, batch)
-                for i, row in enumerate(part):
-                    mine[pair_key(row)] = [ref[i].item(), ref[len(part) + i].item()]
+    for start in range(0, len(distinct), global_rows):
+        rows = distinct[start : start + global_rows]
+        part = rows[rank::world] or rows[:1]
+        batch = _collate_pairs(part, pad_id)
+        ref = reference_logprobs(trainable, batch)
+        for i, row in enumerate(part):
+            mine[pair_key(row)] = [ref[i].item(), ref[len(part) + i].item()]
+        done, elapsed = start + len(rows), time.perf_counter() - started
+        if rank == 0 and (elapsed - last_log >= 30 or done == len(distinct)):
+            rate = done / elapsed
+            log.info(f"dpo reference log-probs: {done}/{len(distinct)} pairs, {rate:.2f}/s, "
+                     f"eta {(len(distinct) - done) / rate:.0f} s")  # fmt: skip
+            last_log = elapsed
     trainable.model.train()
     if world == 1:
         return mine
@@ -144,14 +181,19 @@ def precompute_reference(trainable, names: list[str], global_rows: int, pad_id: 
     return {k: v for part in gathered for k, v in part.items()}
 
 
-def _reference(trainable, batch: dict) -> torch.Tensor:
+def reference_logprobs(trainable, batch: dict) -> torch.Tensor:
+    """Reference log-probs of a collated pair batch (no grad, eval mode): the adapter switched off; with no
+    adapter (full fine-tuning, whose reference is only ever precomputed before the first step) the model."""
     if hasattr(trainable.inner, "disable_adapter"):
-        with trainable.inner.disable_adapter():
-            return _logprobs(trainable.model, batch)
-    return _logprobs(trainable.model, batch)
+        return ref_logprobs_with_adapter_disabled(trainable.inner, batch)
+    with torch.no_grad():
+        return _logprobs(trainable.model, batch)
 
 
-def _plain_batches(shard, global_rows: int):
+def _plain_batches(shard, global_rows: int = 256):
+    """A dataset shard's rows in batches (nothing when there is no such dataset)."""
+    if shard is None:
+        return
     for batch in shard.iter_batches(batch_size=global_rows, batch_format="numpy"):
         yield batch_rows(batch)
 

@@ -55,7 +55,7 @@ def run_dpo(cfg: DPOConfig) -> dict:
     from uiray.train.data import encode_dpo, fit_to_length, held_out, ordered, read_rows
     from uiray.train.dpo import dpo_worker
 
-    if not cfg.lora.enabled and not cfg.precompute_ref:
+    if not cfg.lora.enabled and cfg.precompute_ref is False:
         raise ConfigError(
             "dpo: full fine-tuning (lora.enabled=false) needs precompute_ref=true (no adapter to switch off)"
         )
