@@ -335,6 +335,9 @@ class ScalingConfig(Strict):
     """ZeRO optimizer/parameter offload to CPU."""
     max_failures: int = Field(2, ge=-1)
     """Worker-group restarts from the newest checkpoint after a worker dies (-1: unlimited)."""
+    cpus_per_worker: int | None = Field(None, ge=1)
+    """CPUs each worker asks Ray for and runs torch with (its thread count). None: the CPUs of the nodes that
+    can hold a worker (GPU nodes with use_gpu), shared out among the workers, at most one node's worth."""
 
 
 class EvalConfig(Strict):

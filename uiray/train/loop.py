@@ -117,6 +117,7 @@ def start_worker(cfg, config: dict) -> Worker:
     from uiray.train.strategies import wrap_for_training
 
     quiet_worker()
+    torch.set_num_threads(config.get("cpus", torch.get_num_threads()))  # the CPUs this worker asked Ray for
     rank, world = rank_world()
     opt = cfg.train
     model, tokenizer = load_model(cfg.model, cfg.lora, cfg.attn_implementation, cfg.seed, opt.gradient_checkpointing)
