@@ -136,7 +136,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 def cmd_sft(args: argparse.Namespace) -> int:
     from uiray.config import SFTConfig
-    from uiray.train.launch import run_sft
+    from uiray.train.sft import run_sft
 
     summary = run_sft(load_config(SFTConfig, args.config, args.overrides))
     print(json.dumps({k: v for k, v in summary.items() if k != "metrics"}))
@@ -145,7 +145,7 @@ def cmd_sft(args: argparse.Namespace) -> int:
 
 def cmd_dpo(args: argparse.Namespace) -> int:
     from uiray.config import DPOConfig
-    from uiray.train.launch import run_dpo
+    from uiray.train.dpo import run_dpo
 
     summary = run_dpo(load_config(DPOConfig, args.config, args.overrides))
     print(json.dumps({k: v for k, v in summary.items() if k != "metrics"}))

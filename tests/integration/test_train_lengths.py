@@ -62,8 +62,12 @@ def test_dpo_precomputes_the_reference_only_when_it_saves_work_and_only_for_pair
     from uiray.config import OptimConfig
     from uiray.train.data import global_batches
     from uiray.train.dpo import _planned_batches, precomputes
+    from uiray.train.trainer import WorkerRun
 
-    one_epoch, two_epochs = {"total_steps": 3, "steps_per_epoch": 5}, {"total_steps": 7, "steps_per_epoch": 5}
+    def run(total_steps: int) -> WorkerRun:
+        return WorkerRun(cfg=DPOConfig(), steps_per_epoch=5, total_steps=total_steps, output_dir="", cpus=1)
+
+    one_epoch, two_epochs = run(3), run(7)
     assert not precomputes(DPOConfig(), one_epoch) and precomputes(DPOConfig(), two_epochs)
     assert precomputes(DPOConfig(lora={"enabled": False}), one_epoch)
     assert precomputes(DPOConfig(precompute_ref=True), one_epoch)

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 STRATEGIES = ["ddp", "zero2", "zero3", "fsdp2"]
 STEPS, SAVE_AT, RESUMED_STEPS, GRAD_ACCUM = 8, 4, 2, 2
-OPTIM = dict(lr=1e-2, weight_decay=0.01, max_grad_norm=1.0, total_steps=STEPS, warmup_ratio=0.125)
+OPTIM = dict(lr=1e-2, weight_decay=0.01, max_grad_norm=1.0, warmup_ratio=0.125)
 TEXTS = [  # one per micro-batch: rank r trains on rows 2r and 2r+1
     "<div class='card'><h1>Todo list</h1><ul><li>Buy milk</li></ul></div>",
     "body { margin: 0; padding: 1rem; color: #222; background: #fff; }",
@@ -73,10 +73,15 @@ def train_step(trainable, batches) -> tuple[float, float]:
 
 
 def run_strategy(strategy: str, model_dir: str, checkpoint: Path, rank: int) -> dict:
+    from uiray.train.optim import adamw, cosine_schedule
     from uiray.train.strategies import wrap_for_training
 
     def wrap(model, **kwargs):
-        return wrap_for_training(model, strategy=strategy, grad_accum=GRAD_ACCUM, **OPTIM, **kwargs)
+        return wrap_for_training(
+            model, strategy=strategy, grad_accum=GRAD_ACCUM, max_grad_norm=OPTIM["max_grad_norm"],
+            optimizer=adamw(OPTIM["lr"], OPTIM["weight_decay"]), schedule=cosine_schedule(STEPS, OPTIM["warmup_ratio"]),
+            **kwargs,
+        )  # fmt: skip
 
     batches = micro_batches(model_dir, rank)
     trainable = wrap(peft_model(model_dir, seed=0))

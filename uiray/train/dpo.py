@@ -1,10 +1,12 @@
-"""The DPO loop that every Ray Train worker runs (loss: uiray/train/losses.py).
+"""`uiray dpo`, top to bottom: the driver (run_dpo), then the loop every Ray Train worker runs (dpo_worker; the
+loss is in uiray/train/losses.py, the Ray Trainer wiring in uiray/train/trainer.py).
 
-    reference log-probs (precomputed once for the pairs the run will train on, or per step with the adapter
-    off; see `precomputes`) -> for each step:
-    grad_accum global batches of pairs -> my slice -> one forward over chosen + rejected rows
-    -> sigmoid DPO loss -> optimizer step -> log rewards/chosen, rewards/rejected, margin, accuracy
-    -> eval (held-out preference accuracy and margin) every N -> checkpoint every M
+    run_dpo: pairs -> held-out split by prompt -> tokenized, length-checked, ordered by hash -> trainer.fit
+    dpo_worker: AdamW + cosine schedule, sharded by the strategy -> reference log-probs (precomputed once for
+        the pairs the run will train on, or per step with the adapter off; see `precomputes`) -> for each step:
+        grad_accum global batches of pairs -> my slice -> one forward over chosen + rejected rows
+        -> sigmoid DPO loss -> optimizer step -> log rewards/chosen, rewards/rejected, margin, accuracy
+        -> eval (held-out preference accuracy and margin) every N -> checkpoint every M
 
 Precomputed reference log-probs are stored in every checkpoint (reference.json): after a resume the
 policy has moved, and with full fine-tuning there is no other copy of the starting weights to recompute
@@ -19,35 +21,66 @@ import time
 import torch
 import torch.distributed as dist
 
-from uiray.config import DPOConfig
+from uiray.config import ConfigError, DPOConfig
 from uiray.train.data import batch_rows, dataset_shard, global_batches, rank_slice
 from uiray.train.loop import Logger, all_sum, rank_world, save_checkpoint, start_worker
 from uiray.train.losses import dpo_loss, ref_logprobs_with_adapter_disabled, sequence_logprobs
+from uiray.train.optim import adamw, cosine_schedule
 from uiray.train.packing import collate_padded
+from uiray.train.trainer import WorkerRun, fit, prepare
 
 log = logging.getLogger("uiray.train")
 
 
+def run_dpo(cfg: DPOConfig) -> dict:
+    """`uiray dpo`: the driver. Pairs -> held-out split (by prompt) -> tokenized, length-checked, ordered -> fit."""
+    from uiray.train.data import encode_dpo, fit_to_length, held_out, ordered, read_rows
+
+    if not cfg.lora.enabled and cfg.precompute_ref is False:
+        raise ConfigError(
+            "dpo: full fine-tuning (lora.enabled=false) needs precompute_ref=true (no adapter to switch off)"
+        )
+    tokenizer_path = prepare(cfg)
+    rows = read_rows(cfg.train_data, "pref").map(lambda r: {**r, "prompt_key": r["prompt"]})
+    train, held = held_out(rows, 0 if cfg.eval_data else cfg.eval_fraction, cfg.seed, key="prompt_key")
+    if cfg.eval_data:
+        held = read_rows(cfg.eval_data, "pref")
+    encode = encode_dpo(tokenizer_path, cfg.system_prompt, cfg.train.seq_len)
+    seq_len, policy = cfg.train.seq_len, cfg.train.too_long
+    encoded, lengths = fit_to_length(train.map_batches(encode, batch_size=64), seq_len, policy, "train pairs")
+    datasets = {"train": ordered(encoded, cfg.seed)}
+    report = {"lengths": {"train": lengths}}
+    if held is not None:
+        encoded, report["lengths"]["eval"] = fit_to_length(held.map_batches(encode, batch_size=64), seq_len, policy,
+                                                           "eval pairs")  # fmt: skip
+        datasets["eval"] = encoded
+    return fit(cfg, dpo_worker, datasets, "dpo", report)
+
+
 def dpo_worker(config: dict) -> None:
+    """Ray Train entry point: config is {"run": WorkerRun}."""
     import ray.train
 
-    cfg = DPOConfig.model_validate(config["cfg"])
-    plan, opt = config["plan"], cfg.train
-    rank, world, trainable, tokenizer, pad_id, state = start_worker(cfg, config)
+    run: WorkerRun = config["run"]
+    cfg: DPOConfig = run.cfg
+    opt = cfg.train
+    optimizer = adamw(opt.lr, opt.weight_decay, cpu_offload=cfg.scaling.cpu_offload)
+    schedule = cosine_schedule(run.total_steps, opt.warmup_ratio)
+    rank, world, trainable, tokenizer, pad_id, state = start_worker(cfg, run, optimizer, schedule)
     reference = state.get("reference") or {}
     train = ray.train.get_dataset_shard("train")
-    if precomputes(cfg, plan) and not reference:
-        pairs = [*_planned_batches(train, plan, opt, world, cfg.seed), *_plain_batches(dataset_shard("eval"))]
+    if precomputes(cfg, run) and not reference:
+        pairs = [*_planned_batches(train, run, opt, world, cfg.seed), *_plain_batches(dataset_shard("eval"))]
         reference = precompute_reference(trainable, pairs, world * opt.micro_batch_size, pad_id)
-    logger = Logger(cfg, plan["total_steps"], state, rank, "dpo")
+    logger = Logger(cfg, run.total_steps, state, rank, "dpo")
     data_log: list[dict] = list(state.get("data_log", []))
     step, epoch, batches_done = state.get("step", 0), state.get("epoch", 0), state.get("batches_done", 0)
     if step == 0:  # the baseline every later evaluation is compared with
         logger.log(0, evaluate(trainable, world * opt.micro_batch_size, reference, cfg.beta, pad_id), report=False)
     trainable.model.train()
-    while step < plan["total_steps"] and epoch < opt.epochs:
+    while step < run.total_steps and epoch < opt.epochs:
         batches = global_batches(train, world * opt.micro_batch_size, epoch, cfg.seed, skip=batches_done)
-        while step < plan["total_steps"]:
+        while step < run.total_steps:
             group = [b for _, b in zip(range(opt.grad_accum), batches, strict=False)]
             if len(group) < opt.grad_accum:
                 break
@@ -66,7 +99,7 @@ def dpo_worker(config: dict) -> None:
             if rank == 0:
                 data_log.append({"step": step, "epoch": epoch, "ids": [r["id"] for b in group for r in b]})
             logger.log(step, metrics)
-            last = step == plan["total_steps"]
+            last = step == run.total_steps
             if step % cfg.eval.every == 0 or last:
                 logger.log(
                     step, evaluate(trainable, world * opt.micro_batch_size, reference, cfg.beta, pad_id), report=False
@@ -79,7 +112,7 @@ def dpo_worker(config: dict) -> None:
     logger.finish()
 
 
-def precomputes(cfg: DPOConfig, plan: dict) -> bool:
+def precomputes(cfg: DPOConfig, run: WorkerRun) -> bool:
     """Whether the reference log-probs are computed before training (precompute_ref, or its automatic choice).
 
     Automatic: yes for full fine-tuning (there is no adapter to switch off, so it is the only way) and for a
@@ -88,14 +121,14 @@ def precomputes(cfg: DPOConfig, plan: dict) -> bool:
     """
     if cfg.precompute_ref is not None:
         return cfg.precompute_ref
-    return not cfg.lora.enabled or plan["total_steps"] > plan["steps_per_epoch"]
+    return not cfg.lora.enabled or run.total_steps > run.steps_per_epoch
 
 
-def _planned_batches(train, plan: dict, opt, world: int, seed: int):
+def _planned_batches(train, run: WorkerRun, opt, world: int, seed: int):
     """The global batches of pairs the run will train on (the step loop's, in its order, whole groups only)."""
-    steps_left = plan["total_steps"]
+    steps_left = run.total_steps
     for epoch in range(opt.epochs):
-        take = min(steps_left, plan["steps_per_epoch"]) * opt.grad_accum
+        take = min(steps_left, run.steps_per_epoch) * opt.grad_accum
         if take == 0:
             return
         batches = global_batches(train, world * opt.micro_batch_size, epoch, seed)

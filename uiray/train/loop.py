@@ -111,23 +111,23 @@ class Worker(NamedTuple):
     state: Resumed
 
 
-def start_worker(cfg, config: dict) -> Worker:
-    """Model + adapter, wrapped for the configured strategy, with the checkpoint to resume from loaded."""
+def start_worker(cfg, run, optimizer, schedule) -> Worker:
+    """Model + adapter, sharded by the configured strategy with the recipe's optimizer and schedule (see
+    uiray/train/optim.py), on the CPUs the worker asked for, with the checkpoint to resume from loaded."""
     from uiray.train.data import quiet_worker
     from uiray.train.strategies import wrap_for_training
 
     quiet_worker()
-    torch.set_num_threads(config.get("cpus", torch.get_num_threads()))  # the CPUs this worker asked Ray for
+    torch.set_num_threads(run.cpus)  # the CPUs this worker asked Ray for
     rank, world = rank_world()
     opt = cfg.train
     model, tokenizer = load_model(cfg.model, cfg.lora, cfg.attn_implementation, cfg.seed, opt.gradient_checkpointing)
     trainable = wrap_for_training(
-        model, strategy=cfg.scaling.strategy, lr=opt.lr, weight_decay=opt.weight_decay,
-        max_grad_norm=opt.max_grad_norm, total_steps=config["plan"]["total_steps"], warmup_ratio=opt.warmup_ratio,
+        model, strategy=cfg.scaling.strategy, optimizer=optimizer, schedule=schedule, max_grad_norm=opt.max_grad_norm,
         grad_accum=opt.grad_accum, cpu_offload=cfg.scaling.cpu_offload, bf16=cfg.model.dtype == "bfloat16",
     )  # fmt: skip
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    state = resume(trainable, rank, config.get("output_dir"))
+    state = resume(trainable, rank, run.output_dir)
     return Worker(rank, world, trainable, tokenizer, pad_id, state)
 
 

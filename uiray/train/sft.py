@@ -1,7 +1,10 @@
-"""The SFT (and continued pre-training) loop that every Ray Train worker runs, top to bottom.
+"""`uiray sft` (and continued pre-training), top to bottom: the driver (run_sft), then the loop every Ray Train
+worker runs (sft_worker). The Ray Trainer wiring is uiray/train/trainer.py.
 
-    resume? -> for each step: grad_accum global batches -> my slice -> forward/backward -> optimizer step
-            -> log (loss, accuracies, tokens/s, lr, grad norm) -> eval every N -> checkpoint every M
+    run_sft: rows -> held-out split -> tokenized, length-checked, ordered by hash, packed -> trainer.fit
+    sft_worker: AdamW + cosine schedule, sharded by the strategy -> resume? -> for each step:
+        grad_accum global batches -> my slice -> forward/backward -> optimizer step
+        -> log (loss, accuracies, tokens/s, lr, grad norm) -> eval every N -> checkpoint every M
 
 Loss normalisation: every worker sees the whole global batch (uiray/train/data.py), so each knows how many
 labelled tokens the optimizer step holds in total (N) before its first forward. Each micro-batch's loss is
@@ -13,6 +16,7 @@ tokens more than a long one's).
 
 from __future__ import annotations
 
+import logging
 import time
 from functools import partial
 
@@ -23,30 +27,74 @@ from uiray.config import SFTConfig
 from uiray.train.data import batch_rows, dataset_shard, global_batches, rank_slice
 from uiray.train.loop import Logger, all_sum, rank_world, save_checkpoint, start_worker
 from uiray.train.metrics import Counts, critical_token_accuracy, critical_token_mask, token_accuracy
+from uiray.train.optim import adamw, cosine_schedule
 from uiray.train.packing import collate_packed, collate_padded
 from uiray.train.tokenize import IGNORE
+from uiray.train.trainer import WorkerRun, fit, prepare
+
+log = logging.getLogger("uiray.train")
+
+
+def run_sft(cfg: SFTConfig) -> dict:
+    """`uiray sft`: the driver. Rows -> held-out split -> tokenized, length-checked, ordered, packed -> fit."""
+    from uiray.train.data import PACK_BUFFER, encode_sft, fit_to_length, held_out, ordered, pack_rows, read_rows
+
+    tokenizer_path = prepare(cfg)
+    rows = read_rows(cfg.train_data, "sft", cfg.mode)
+    train, held = held_out(rows, 0 if cfg.eval_data else cfg.eval_fraction, cfg.seed)
+    if cfg.eval_data:
+        held = read_rows(cfg.eval_data, "sft", cfg.mode)
+    if cfg.mix_data:
+        train = _mixed(train, read_rows(cfg.mix_data, "sft"), cfg.mix_ratio, cfg.seed)
+    encode = encode_sft(tokenizer_path, cfg.mode, cfg.system_prompt, cfg.train.seq_len)
+    pack = pack_rows(cfg.train.seq_len, cfg.packing)
+    seq_len, policy = cfg.train.seq_len, cfg.train.too_long
+    encoded, lengths = fit_to_length(train.map_batches(encode, batch_size=64), seq_len, policy, "train")
+    datasets = {"train": ordered(encoded, cfg.seed).map_batches(pack, batch_size=PACK_BUFFER)}
+    report = {"lengths": {"train": lengths}}
+    prompts = []
+    if held is not None:
+        encoded, report["lengths"]["eval"] = fit_to_length(held.map_batches(encode, batch_size=64), seq_len, policy,
+                                                           "eval")  # fmt: skip
+        datasets["eval"] = encoded.map_batches(pack, batch_size=PACK_BUFFER)
+        if cfg.eval.generations and cfg.mode == "chat":
+            prompts = [{"system": r["system"] or cfg.system_prompt, "prompt": r["prompt"]}
+                       for r in held.take(cfg.eval.generations)]  # fmt: skip
+    return fit(cfg, sft_worker, datasets, "sft", report, eval_prompts=prompts)
+
+
+def _mixed(train, general, ratio: float, seed: int):
+    """train + up to ratio x len(train) rows of general chat data (chosen by id hash, so the same each run)."""
+    from uiray.train.data import ordered
+
+    wanted = int(train.count() * ratio)
+    log.info(f"mixing in up to {wanted} general rows (mix_ratio={ratio})")
+    return train.union(ordered(general, seed + 7).limit(wanted))
 
 
 def sft_worker(config: dict) -> None:
-    """Ray Train entry point. config: {"cfg": SFTConfig dump, "plan": from uiray.train.launch.plan_steps}."""
+    """Ray Train entry point: config is {"run": WorkerRun}."""
     import ray.train
 
-    cfg = SFTConfig.model_validate(config["cfg"])
-    plan, opt = config["plan"], cfg.train
-    rank, world, trainable, tokenizer, pad_id, state = start_worker(cfg, config)
-    logger = Logger(cfg, plan["total_steps"], state, rank, "sft")
+    run: WorkerRun = config["run"]
+    cfg: SFTConfig = run.cfg
+    opt = cfg.train
+    optimizer = adamw(opt.lr, opt.weight_decay, cpu_offload=cfg.scaling.cpu_offload)
+    schedule = cosine_schedule(run.total_steps, opt.warmup_ratio)
+    rank, world, trainable, tokenizer, pad_id, state = start_worker(cfg, run, optimizer, schedule)
+    logger = Logger(cfg, run.total_steps, state, rank, "sft")
     data_log: list[dict] = list(state.get("data_log", []))
     step, epoch, batches_done = state.get("step", 0), state.get("epoch", 0), state.get("batches_done", 0)
     micro_rows = world * opt.micro_batch_size
     train = ray.train.get_dataset_shard("train")
     collate = partial(collate_rows, pad_id=pad_id, packed=cfg.packing, trainable=trainable)
     if step == 0:  # the baseline every later evaluation is compared with
-        logger.log(0, evaluate(cfg, trainable, tokenizer, config.get("eval_prompts", []), pad_id), report=False)
+        logger.log(0, evaluate(cfg, trainable, tokenizer, run.eval_prompts, pad_id), report=False)
     trainable.model.train()
 
-    while step < plan["total_steps"] and epoch < opt.epochs:
+    while step < run.total_steps and epoch < opt.epochs:
         batches = global_batches(train, micro_rows, epoch, cfg.seed, skip=batches_done)
-        while step < plan["total_steps"]:
+        while step < run.total_steps:
             group = [b for _, b in zip(range(opt.grad_accum), batches, strict=False)]
             if len(group) < opt.grad_accum:
                 break  # the epoch's tail (fewer batches than one step) is not trained; same in every run
@@ -62,11 +110,9 @@ def sft_worker(config: dict) -> None:
                     {"step": step, "epoch": epoch, "ids": [i for b in group for r in b for i in r["sample_ids"]]}
                 )
             logger.log(step, metrics)
-            last = step == plan["total_steps"]
+            last = step == run.total_steps
             if step % cfg.eval.every == 0 or last:
-                logger.log(
-                    step, evaluate(cfg, trainable, tokenizer, config.get("eval_prompts", []), pad_id), report=False
-                )
+                logger.log(step, evaluate(cfg, trainable, tokenizer, run.eval_prompts, pad_id), report=False)
             if step % cfg.checkpoint.every == 0 or last:
                 progress = {"step": step, "epoch": epoch, "batches_done": batches_done, "world_size": world,
                             "wandb_id": logger.wandb_id}  # fmt: skip

@@ -1,9 +1,10 @@
 """Data-parallel training inside a Ray Train worker: DDP, DeepSpeed ZeRO-2/3 or FSDP2 behind one interface.
 
-The SFT and DPO loops are written once against `Trainable`; the strategy is a config string:
+The SFT and DPO loops are written once against `Trainable`; the strategy is a config string, the optimizer and
+schedule are the recipe's (uiray/train/optim.py):
 
-    trainable = wrap_for_training(model, strategy="zero3", lr=1e-4, weight_decay=0.0, max_grad_norm=1.0,
-                                  total_steps=1000, warmup_ratio=0.03, grad_accum=4)
+    trainable = wrap_for_training(model, strategy="zero3", optimizer=adamw(lr=1e-4, weight_decay=0.0),
+                                  schedule=cosine_schedule(1000, 0.03), max_grad_norm=1.0, grad_accum=4)
     for i, batch in enumerate(micro_batches):
         trainable.backward(loss_fn(trainable.model(**batch), batch))
         if (i + 1) % grad_accum == 0:
@@ -59,7 +60,6 @@ Found while building this (torch 2.13 CPU, deepspeed 0.19.8, gloo):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -100,57 +100,35 @@ class Trainable(Protocol):
         """Collective. Restores what save() wrote (same strategy and world size); training continues exactly."""
 
 
-def cosine_schedule(total_steps: int, warmup_ratio: float) -> Callable[[int], float]:
-    """LR multiplier: linear warm-up from 0 then cosine decay to 0 (used with LambdaLR).
-
-    Warm-up steps are rounded up, as transformers does, so any warmup_ratio > 0 warms up at least one step
-    (less a hair first, so that 100 * 0.07 = 7.000000000000001 gives 7 steps, not 8).
-    """
-    warmup = math.ceil(total_steps * warmup_ratio - 1e-9)
-
-    def multiplier(step: int) -> float:
-        if step < warmup:
-            return step / warmup
-        progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
-        return 0.5 * (1.0 + math.cos(math.pi * progress))
-
-    return multiplier
-
-
 def wrap_for_training(
     model: nn.Module,
     *,
     strategy: str,
-    lr: float,
-    weight_decay: float,
+    optimizer: Callable[[nn.Module], torch.optim.Optimizer],
+    schedule: Callable[[int], float],
     max_grad_norm: float,
-    total_steps: int,
-    warmup_ratio: float,
     grad_accum: int,
     cpu_offload: bool = False,
     bf16: bool = False,
 ) -> Trainable:
-    """Moves to the worker's device, shards per strategy, builds AdamW over the trainable parameters (no
-    weight decay on biases and norms), the LambdaLR cosine schedule, and returns the wrapper.
+    """Moves to the worker's device, shards per strategy, builds the recipe's optimizer over the (sharded)
+    model with `schedule` as its LambdaLR multiplier, and returns the wrapper.
 
     Call it inside a Ray Train worker (the process group is initialised; world size 1 works too).
     cpu_offload (zero2: optimizer state; zero3: parameters too) is DeepSpeed's, for GPU workers short of
-    memory; it needs DeepSpeedCPUAdam (see _cpu_adam). Without offload DeepSpeed gets a torch AdamW.
+    memory; the optimizer must then be DeepSpeed's CPU Adam (optim.adamw(..., cpu_offload=True)).
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     if cpu_offload and strategy not in ("zero2", "zero3"):
         raise ValueError(f"cpu_offload needs strategy zero2 or zero3, got {strategy!r}")
-    if grad_accum < 1 or total_steps < 1:
-        raise ValueError(f"grad_accum and total_steps must be >= 1, got {grad_accum} and {total_steps}")
+    if grad_accum < 1:
+        raise ValueError(f"grad_accum must be >= 1, got {grad_accum}")
     if not any(p.requires_grad for p in model.parameters()):
         raise ValueError("the model has no trainable parameters")
     _set_dtypes(model, bf16)
     device = _device()
-    schedule = cosine_schedule(total_steps, warmup_ratio)
     if strategy in ("zero2", "zero3"):
-        groups = _param_groups(model, weight_decay)
-        optimizer = _cpu_adam(groups, lr) if cpu_offload else torch.optim.AdamW(groups, lr=lr)
         config = _deepspeed_config(
             stage=int(strategy[-1]),
             max_grad_norm=max_grad_norm,
@@ -159,11 +137,11 @@ def wrap_for_training(
             bf16=bf16,
             hidden_size=getattr(getattr(model, "config", None), "hidden_size", None),
         )
-        return DeepSpeedTrainable(_deepspeed_engine(model, optimizer, schedule, config), grad_accum)
+        return DeepSpeedTrainable(_deepspeed_engine(model, optimizer(model), schedule, config), grad_accum)
     wrapped = _fsdp2(model, device, bf16) if strategy == "fsdp2" else _ddp(model, device)
-    optimizer = torch.optim.AdamW(_param_groups(model, weight_decay), lr=lr)  # after sharding: DTensor params
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-    return TorchTrainable(wrapped, model, optimizer, scheduler, grad_accum, max_grad_norm)
+    built = optimizer(model)  # after sharding: over the DTensor parameters
+    scheduler = torch.optim.lr_scheduler.LambdaLR(built, schedule)
+    return TorchTrainable(wrapped, model, built, scheduler, grad_accum, max_grad_norm)
 
 
 # --- shared helpers ---------------------------------------------------------------------------------
@@ -186,16 +164,6 @@ def _set_dtypes(model: nn.Module, bf16: bool) -> None:
             param.data = param.data.float()
         elif bf16 and param.is_floating_point():
             param.data = param.data.to(torch.bfloat16)
-
-
-def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
-    """Weight decay on matrices only: decaying biases and norm gains pulls them to 0, which helps nothing."""
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    groups = [
-        {"params": [p for p in trainable if p.ndim >= 2], "weight_decay": weight_decay},
-        {"params": [p for p in trainable if p.ndim < 2], "weight_decay": 0.0},
-    ]
-    return [group for group in groups if group["params"]]  # DeepSpeed rejects empty groups
 
 
 def _only_trainable(model: nn.Module, state: dict) -> dict:
@@ -359,14 +327,6 @@ def _deepspeed_config(*, stage, max_grad_norm, grad_accum, cpu_offload, bf16, hi
         "zero_allow_untested_optimizer": True,  # a plain torch AdamW: no DeepSpeed optimizer op to compile
         "steps_per_print": 2**31 - 1,
     }
-
-
-def _cpu_adam(groups: list[dict], lr: float):
-    """DeepSpeed refuses other optimizers with offload. Its C++ op is compiled on first use: 35-80 s
-    (measured 59 s on 2 cores), once per machine, cached in ~/.cache/torch_extensions."""
-    from deepspeed.ops.adam import DeepSpeedCPUAdam
-
-    return DeepSpeedCPUAdam(groups, lr=lr, adamw_mode=True)
 
 
 def _deepspeed_engine(model, optimizer, schedule, config):

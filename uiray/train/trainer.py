@@ -1,9 +1,11 @@
-"""The driver side of `uiray sft` and `uiray dpo`: data on Ray Data, a TorchTrainer, resume, final outputs.
+"""How a recipe (uiray/train/sft.py, uiray/train/dpo.py) runs on Ray Train: the driver's side.
 
-    run_sft(cfg) / run_dpo(cfg)
-        init_ray -> tokenized + packed datasets (materialized, ordered) -> plan (steps per epoch, total)
-        -> newest complete checkpoint in output_dir (resume: auto) -> TorchTrainer.fit()
-        -> output_dir/final -> the last checkpoint's model/ (adapter + tokenizer), metrics.jsonl, loss.svg
+    prepare(cfg)   Ray up, output_dir checked against `resume`, config saved -> the tokenizer's directory
+    fit(cfg, worker, datasets, stage)
+        datasets materialized (ordered) -> plan (steps per epoch, total) -> CPUs per worker
+        -> newest complete checkpoint in output_dir (resume: auto) -> TorchTrainer.fit() with `worker` on every
+        rank, given a WorkerRun -> output_dir/final (the last checkpoint's model/), metrics.jsonl, loss.svg,
+        summary.json
 
 The run's checkpoints live in <output_dir>/checkpoints/step_N (Ray Train's storage: output_dir may be a
 shared filesystem or any pyarrow-supported URL on a cluster; local paths are made absolute).
@@ -15,68 +17,33 @@ import json
 import logging
 import shutil
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from uiray.config import ConfigError, DPOConfig, SFTConfig, save_config
+from uiray.config import ConfigError, save_config
 from uiray.train.checkpoint import CHECKPOINTS, latest_checkpoint
 
 log = logging.getLogger("uiray.train")
 
 
-def run_sft(cfg: SFTConfig) -> dict:
-    from uiray.train.data import PACK_BUFFER, encode_sft, fit_to_length, held_out, ordered, pack_rows, read_rows
-    from uiray.train.sft import sft_worker
+@dataclass(frozen=True)
+class WorkerRun:
+    """What every worker of a run is given (Ray Train's train_loop_config is {"run": WorkerRun})."""
 
-    tokenizer_path = _prepare(cfg)
-    rows = read_rows(cfg.train_data, "sft", cfg.mode)
-    train, held = held_out(rows, 0 if cfg.eval_data else cfg.eval_fraction, cfg.seed)
-    if cfg.eval_data:
-        held = read_rows(cfg.eval_data, "sft", cfg.mode)
-    if cfg.mix_data:
-        train = _mixed(train, read_rows(cfg.mix_data, "sft"), cfg.mix_ratio, cfg.seed)
-    encode = encode_sft(tokenizer_path, cfg.mode, cfg.system_prompt, cfg.train.seq_len)
-    pack = pack_rows(cfg.train.seq_len, cfg.packing)
-    seq_len, policy = cfg.train.seq_len, cfg.train.too_long
-    encoded, lengths = fit_to_length(train.map_batches(encode, batch_size=64), seq_len, policy, "train")
-    datasets = {"train": ordered(encoded, cfg.seed).map_batches(pack, batch_size=PACK_BUFFER)}
-    report = {"lengths": {"train": lengths}}
-    prompts = []
-    if held is not None:
-        encoded, report["lengths"]["eval"] = fit_to_length(held.map_batches(encode, batch_size=64), seq_len, policy,
-                                                           "eval")  # fmt: skip
-        datasets["eval"] = encoded.map_batches(pack, batch_size=PACK_BUFFER)
-        if cfg.eval.generations and cfg.mode == "chat":
-            prompts = [{"system": r["system"] or cfg.system_prompt, "prompt": r["prompt"]}
-                       for r in held.take(cfg.eval.generations)]  # fmt: skip
-    return _fit(cfg, sft_worker, datasets, {"eval_prompts": prompts}, "sft", report)
+    cfg: Any
+    """The recipe's config (SFTConfig or DPOConfig)."""
+    steps_per_epoch: int
+    total_steps: int
+    output_dir: str
+    """Absolute: where checkpoints and outputs go, and the newest checkpoint to resume from is looked for."""
+    cpus: int
+    """CPUs the worker asked Ray for: its torch threads."""
+    eval_prompts: list[dict] = field(default_factory=list)
+    """Held-out prompts ({"system", "prompt"}) answered at each evaluation (SFT)."""
 
 
-def run_dpo(cfg: DPOConfig) -> dict:
-    from uiray.train.data import encode_dpo, fit_to_length, held_out, ordered, read_rows
-    from uiray.train.dpo import dpo_worker
-
-    if not cfg.lora.enabled and cfg.precompute_ref is False:
-        raise ConfigError(
-            "dpo: full fine-tuning (lora.enabled=false) needs precompute_ref=true (no adapter to switch off)"
-        )
-    tokenizer_path = _prepare(cfg)
-    rows = read_rows(cfg.train_data, "pref").map(lambda r: {**r, "prompt_key": r["prompt"]})
-    train, held = held_out(rows, 0 if cfg.eval_data else cfg.eval_fraction, cfg.seed, key="prompt_key")
-    if cfg.eval_data:
-        held = read_rows(cfg.eval_data, "pref")
-    encode = encode_dpo(tokenizer_path, cfg.system_prompt, cfg.train.seq_len)
-    seq_len, policy = cfg.train.seq_len, cfg.train.too_long
-    encoded, lengths = fit_to_length(train.map_batches(encode, batch_size=64), seq_len, policy, "train pairs")
-    datasets = {"train": ordered(encoded, cfg.seed)}
-    report = {"lengths": {"train": lengths}}
-    if held is not None:
-        encoded, report["lengths"]["eval"] = fit_to_length(held.map_batches(encode, batch_size=64), seq_len, policy,
-                                                           "eval pairs")  # fmt: skip
-        datasets["eval"] = encoded
-    return _fit(cfg, dpo_worker, datasets, {}, "dpo", report)
-
-
-def _prepare(cfg) -> str:
+def prepare(cfg) -> str:
     """Ray up, output_dir checked against `resume`, config saved; returns the tokenizer's directory."""
     from uiray.cluster import init_ray
     from uiray.models import resolve_model
@@ -95,16 +62,9 @@ def _prepare(cfg) -> str:
     return cfg.model.name if adapter_base(cfg.model.name) else resolve_model(cfg.model.name)
 
 
-def _mixed(train, general, ratio: float, seed: int):
-    """train + up to ratio x len(train) rows of general chat data (chosen by id hash, so the same each run)."""
-    from uiray.train.data import ordered
-
-    wanted = int(train.count() * ratio)
-    log.info(f"mixing in up to {wanted} general rows (mix_ratio={ratio})")
-    return train.union(ordered(general, seed + 7).limit(wanted))
-
-
-def _fit(cfg, worker, datasets: dict, extra: dict, stage: str, report: dict | None = None) -> dict:
+def fit(cfg, worker, datasets: dict, stage: str, report: dict | None = None, eval_prompts: list | None = None) -> dict:
+    """Materialize the datasets, plan the steps, run `worker` on every rank (TorchTrainer), publish the final
+    outputs; returns (and writes) summary.json."""
     import ray.train
     from ray.train.torch import TorchTrainer
 
@@ -122,11 +82,11 @@ def _fit(cfg, worker, datasets: dict, extra: dict, stage: str, report: dict | No
     if checkpoint is not None:
         log.info(f"resuming from {checkpoint}")
     cpus = worker_cpus(cfg.scaling)
+    run = WorkerRun(cfg=cfg, steps_per_epoch=plan["steps_per_epoch"], total_steps=plan["total_steps"],
+                    output_dir=str(out), cpus=cpus, eval_prompts=eval_prompts or [])  # fmt: skip
     trainer = TorchTrainer(
         worker,
-        train_loop_config={
-            "cfg": cfg.model_dump(mode="json"), "plan": plan, "output_dir": str(out), "cpus": cpus, **extra
-        },
+        train_loop_config={"run": run},
         scaling_config=ray.train.ScalingConfig(
             num_workers=cfg.scaling.num_workers, use_gpu=cfg.scaling.use_gpu,
             resources_per_worker={"CPU": cpus},
