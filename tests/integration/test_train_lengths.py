@@ -35,6 +35,9 @@ def rows(n_short: int, n_long: int) -> list[dict]:
 
 @pytest.mark.parametrize("policy", ["drop", "cut"])
 def test_rows_longer_than_seq_len_are_counted_and_dropped_or_cut(ray_cluster, tmp_path, policy, capfd):
+    from uiray.logs import setup_logging
+
+    setup_logging()  # as the `uiray` command does: uiray's warnings on stderr
     tokenizer_dir = tmp_path / "tok"
     build_tokenizer().save_pretrained(tokenizer_dir)
     data = ray_cluster.data.from_items(rows(3, 2))

@@ -74,6 +74,11 @@ def test_sft_trains_each_sample_once_per_epoch_improves_and_its_adapter_runs_in_
     assert {"critical_token_acc", "tokens_per_s", "grad_norm", "lr", "perplexity"} <= set(train_steps[0])
     assert "eval/html_valid" in evals[-1] and "eval/colour_entropy" in evals[-1]
     assert (out / "loss.svg").read_text().startswith("<svg")
+    # The first steps' losses, pinned from e3d7ba0 (before issue 12 put each recipe in one file and moved the
+    # optimizer and schedule out of the strategies): a refactor must not change what training computes
+    by_step = {m["step"]: m["loss"] for m in metrics if "grad_norm" in m}
+    assert [by_step[s] for s in (1, 2, 3)] == pytest.approx([9.122405351486355, 9.099802494049072, 8.18560548721054],
+                                                            rel=1e-4)  # fmt: skip
 
     probe = (
         "from uiray.config import GenerateConfig, ModelConfig, SamplingConfig\n"
@@ -107,8 +112,8 @@ def dpo_data(tmp_path_factory) -> Path:
 
 def test_dpo_raises_held_out_preference_accuracy_and_margin(tiny_model_dir, dpo_data, tmp_path):
     out = tmp_path / "dpo"
-    settings = ["train.seq_len=768", "train.lr=2e-3", "train.max_steps=10", "lora.r=8", "lora.alpha=16",
-                "eval.every=2", "checkpoint.every=100", "eval_fraction=0.25"]  # fmt: skip
+    settings = ["train.seq_len=768", "train.lr=2e-3", "train.max_steps=10", "train.epochs=2", "lora.r=8",
+                "lora.alpha=16", "eval.every=2", "checkpoint.every=100", "eval_fraction=0.25"]  # fmt: skip
     command = _stage("dpo", tiny_model_dir, out, dpo_data, *settings)
     done = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -123,8 +128,8 @@ def test_dpo_raises_held_out_preference_accuracy_and_margin(tiny_model_dir, dpo_
     output = (done.stdout + done.stderr).splitlines()
     first_step = [line for line in output if "[dpo] step 1/" in line and " loss " in line]
     assert len(first_step) == 1, first_step  # printed once (Ray Train's print patch doubled every line)
-    # 10 steps of 4 pairs is more than one epoch of the ~36 training pairs: the reference is precomputed, with
-    # progress lines, for the distinct pairs the run trains on and the held-out ones (at most all of them)
+    # 10 steps of 4 pairs is more than one epoch of the ~35 training pairs (8 steps): the reference is
+    # precomputed, with progress lines, for the distinct pairs the run trains on and the held-out ones
     progress = [re.search(r"dpo reference log-probs: (\d+)/(\d+) pairs", line) for line in output]
     done, total = map(int, [m for m in progress if m][-1].groups())
     assert done == total <= len(dpo_data.read_text().splitlines())
