@@ -70,7 +70,11 @@ def dpo_worker(config: dict) -> None:
     reference = state.get("reference") or {}
     train = ray.train.get_dataset_shard("train")
     if precomputes(cfg, run) and not reference:
-        pairs = [*_planned_batches(train, run, opt, world, cfg.seed), *_plain_batches(dataset_shard("eval"))]
+
+        def pairs():  # what the step loop will read, then the held-out set
+            yield from _planned_batches(train, run, opt, world, cfg.seed)
+            yield from _plain_batches(dataset_shard("eval"))
+
         reference = precompute_reference(trainable, pairs, world * opt.micro_batch_size, pad_id)
     logger = Logger(cfg, run.total_steps, state, rank, "dpo")
     data_log: list[dict] = list(state.get("data_log", []))
@@ -184,28 +188,43 @@ def _metrics(sums: list[float], prefix: str = "") -> dict:
             f"{prefix}rewards/margin": margin / n, f"{prefix}rewards/accuracy": correct / n, "pairs": n}  # fmt: skip
 
 
-def precompute_reference(trainable, batches: list[list[dict]], global_rows: int, pad_id: int) -> dict:
-    """{pair key: [ref log p(chosen), ref log p(rejected)]} for each distinct pair in `batches`, shared by all
-    ranks. Every rank holds the same batches; each computes its slice of every global batch of distinct pairs,
-    and all run the same number of forwards (the weights may be sharded). Logs its progress from rank 0."""
+def precompute_reference(trainable, batches, global_rows: int, pad_id: int) -> dict:
+    """{pair key: [ref log p(chosen), ref log p(rejected)]} for each distinct pair of `batches()`, shared by all
+    ranks. Every rank reads the same batches; each computes its slice of every global batch of distinct pairs,
+    and all run the same number of forwards (the weights may be sharded). `batches` is called twice, so that
+    the rows are streamed, never all held: once to count the distinct pairs for the progress lines (rank 0
+    logs them), once to compute them."""
     rank, world = rank_world()
-    distinct = list({pair_key(row): row for batch in batches for row in batch}.values())
+    total = len({pair_key(row) for batch in batches() for row in batch})
     mine: dict[str, list[float]] = {}
-    started, last_log = time.perf_counter(), 0.0
+    started, last_log, done = time.perf_counter(), 0.0, 0
+    seen: set[str] = set()
+    buffer: list[dict] = []
     trainable.model.eval()
-    for start in range(0, len(distinct), global_rows):
-        rows = distinct[start : start + global_rows]
+
+    def forward(rows: list[dict]) -> None:
+        nonlocal done, last_log
         part = rows[rank::world] or rows[:1]
-        batch = _collate_pairs(part, pad_id)
-        ref = reference_logprobs(trainable, batch)
+        ref = reference_logprobs(trainable, _collate_pairs(part, pad_id))
         for i, row in enumerate(part):
             mine[pair_key(row)] = [ref[i].item(), ref[len(part) + i].item()]
-        done, elapsed = start + len(rows), time.perf_counter() - started
-        if rank == 0 and (elapsed - last_log >= 30 or done == len(distinct)):
+        done, elapsed = done + len(rows), time.perf_counter() - started
+        if rank == 0 and (elapsed - last_log >= 30 or done == total):
             rate = done / elapsed
-            log.info(f"dpo reference log-probs: {done}/{len(distinct)} pairs, {rate:.2f}/s, "
-                     f"eta {(len(distinct) - done) / rate:.0f} s")  # fmt: skip
+            log.info(f"dpo reference log-probs: {done}/{total} pairs, {rate:.2f}/s, "
+                     f"eta {(total - done) / rate:.0f} s")  # fmt: skip
             last_log = elapsed
+
+    for batch in batches():
+        for row in batch:
+            if pair_key(row) not in seen:
+                seen.add(pair_key(row))
+                buffer.append(row)
+                if len(buffer) == global_rows:
+                    forward(buffer)
+                    buffer = []
+    if buffer:
+        forward(buffer)
     trainable.model.train()
     if world == 1:
         return mine
