@@ -19,11 +19,8 @@ LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 class _Format(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        prefix = record.name.replace(".", " ")
-        warning = (
-            "WARNING " if record.levelno == logging.WARNING else "ERROR " if record.levelno > logging.WARNING else ""
-        )
-        return f"[{prefix}] {warning}{record.getMessage()}"
+        level = f"{record.levelname} " if record.levelno >= logging.WARNING else ""  # WARNING, ERROR, ...
+        return f"[{record.name.replace('.', ' ')}] {level}{record.getMessage()}"
 
 
 class _Stderr(logging.StreamHandler):
