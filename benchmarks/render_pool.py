@@ -19,9 +19,9 @@ from uiray.render.sandbox import CHROMIUM_ARGS, RenderPool
 
 def varied_pages(n: int) -> list[str]:
     """n different pages from the embedded corpus (20 app kinds, 4-7 KB each, some on the Tailwind CDN)."""
-    from uiray.data.corpus import iter_corpus
+    from uiray.data.embedded import load_embedded
 
-    return [row["html"] for row in iter_corpus(n, seed=1, near_dup_fraction=0, exact_dup_fraction=0)]
+    return [row["html"] for row in load_embedded() if row["dup_of"] is None][:n]
 
 
 async def pool_rate(pages: list[str], slots: int) -> float:

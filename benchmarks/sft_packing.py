@@ -3,7 +3,7 @@
     python benchmarks/sft_packing.py [--model tiny|smollm2-135m-instruct] [--steps N] [--seq-len N]
         [--samples N] [--long-share 0.15] [--workers 2] [--micro-batch 2] [--grad-accum 1] [--max-wait 1200]
 
-Corpus: replies of the embedded corpus (uiray.data.corpus); --long-share of them (15%) are whole pages, which
+Corpus: replies of the embedded corpus (uiray.data.embedded); --long-share of them (15%) are whole pages, which
 encode_chat cuts to seq_len, the rest are cut at a uniform 100-1000 characters. With the system prompt and
 the request that is 340-860 tokens for the tiny model's 600-token vocabulary (140-500 for SmolLM2's) against
 seq_len 2048 (1024 for other models); the script prints the quantiles. Both runs read the same files with the
@@ -64,12 +64,11 @@ def skewed_rows(n: int, long_share: float, short_chars: tuple[int, int], seed: i
     """n SFT rows {id, prompt, completion}: long_share of them whole corpus replies, the rest cut short.
 
     Short replies are cut at a uniform number of characters in short_chars. Pages are reused (at most 300
-    distinct ones, with different cuts and ids): generating the corpus is the slow part, and throughput does
-    not care whether two samples start alike.
+    distinct ones, with different cuts and ids): throughput does not care whether two samples start alike.
     """
-    from uiray.data.corpus import generate_corpus
+    from uiray.data.embedded import load_embedded
 
-    pages = generate_corpus(min(n, 300), seed=seed, near_dup_fraction=0, exact_dup_fraction=0)
+    pages = [row for row in load_embedded() if row["dup_of"] is None][: min(n, 300)]
     rng = random.Random(seed)
     rows = []
     for i in range(n):

@@ -237,16 +237,17 @@ class RubricConfig(Strict):
     """Judge answers are appended here and reused on re-runs (resume); None: <output_dir>/rubric_cache."""
 
 
+EMBEDDED_ROWS = 1000  # rows of the built-in corpus (uiray/data/embedded_corpus.parquet)
+
+
 class DataConfig(Strict):
     """`uiray data`: raw corpus to SFT / DPO / RL sets."""
 
     inputs: list[str] = ["embedded"]
     """jsonl/parquet files or directories (any fsspec URL); 'embedded' is the built-in corpus."""
-    embedded_rows: int = Field(1000, ge=1, le=1_000_000)
-    """Size of the built-in corpus when inputs include 'embedded' (any size; 1000 covers every app category and
-    style many times and runs in ~36 min on 2 cores, 3000 takes ~3x that)."""
-    embedded_seed: int = Field(0, ge=0)
-    """Seed of the built-in corpus."""
+    embedded_rows: int = Field(EMBEDDED_ROWS, ge=1, le=EMBEDDED_ROWS)
+    """Rows of the built-in corpus to read when inputs include 'embedded' (all 1000 by default: every app category
+    and style many times, ~36 min on 2 cores; fewer for a quick run). A bigger corpus: tools/build_corpus.py."""
     limit: int | None = Field(None, ge=1)
     """Read at most this many rows (quick runs)."""
     max_row_mb: float = Field(8.0, gt=0)

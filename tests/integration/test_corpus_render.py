@@ -3,8 +3,8 @@
 import statistics
 
 import pytest
+from corpusgen import CATEGORIES, generate_corpus
 
-from uiray.data.corpus import CATEGORIES, generate_corpus
 from uiray.page.checklist import executable_checks, load_checklist
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

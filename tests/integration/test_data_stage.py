@@ -164,7 +164,7 @@ def test_hostile_inputs_lose_nothing_and_name_file_and_line(stage):
 
 
 def test_every_input_row_is_accounted_for_by_id(stage):
-    from uiray.data.corpus import generate_corpus
+    from uiray.data.embedded import load_embedded
 
     out, stats, expected, _ = stage
     sft, rl, dpo = read(out, "sft"), read(out, "rl"), read(out, "dpo")
@@ -175,7 +175,7 @@ def test_every_input_row_is_accounted_for_by_id(stage):
     }  # fmt: skip
     ids = [i for group in sets.values() for i in group]
     assert len(ids) == len(set(ids)) == stats["rows_in"]  # disjoint, and nothing missing or extra
-    assert {r["id"] for r in generate_corpus(36, seed=0)} | {r["id"] for r in MADE} <= set(ids)
+    assert {r["id"] for r in load_embedded(36)} | {r["id"] for r in MADE} <= set(ids)
 
     # selection: quotas, top_k, min_score; sft and rl never share a prompt
     selected = sft["category"].tolist() + rl[rl["id"] != "rl"]["category"].tolist()  # "rl": an input RL prompt

@@ -2,10 +2,10 @@
 does not fit is a counted decision (dropped, or cut with a warning), never a quiet one."""
 
 import pytest
+from corpusgen import generate_corpus
 
 from tests.tiny_model import build_tokenizer
 from uiray.config import UI_SYSTEM_PROMPT, DataConfig, DPOConfig, SFTConfig
-from uiray.data.corpus import generate_corpus
 from uiray.models import resolve_model
 from uiray.train.data import encode_dpo, encode_sft, fit_to_length, load_tokenizer
 from uiray.train.tokenize import encode_chat

@@ -13,8 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from uiray.data.corpus import generate_corpus
+from corpusgen import generate_corpus
 
 pytestmark = pytest.mark.slow
 

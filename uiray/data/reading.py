@@ -90,9 +90,9 @@ def read_files(files: InputFiles, max_row_mb: float):
 def _embedded(cfg: DataConfig):
     import ray
 
-    from uiray.data.corpus import generate_corpus
+    from uiray.data.embedded import load_embedded
 
-    corpus = generate_corpus(cfg.embedded_rows, seed=cfg.embedded_seed)
+    corpus = load_embedded(cfg.embedded_rows)
     records = [
         {"record": json.dumps({k: row[k] for k in ("id", "prompt", "completion", "checklist", "category")}),
          "source": f"embedded:{i}"}
