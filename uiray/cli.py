@@ -152,6 +152,23 @@ def cmd_dpo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from uiray.config import EvalConfig
+    from uiray.eval.run import run_eval
+
+    overrides = list(args.overrides)
+    if args.models:
+        overrides.append(f"models=[{','.join(args.models)}]")
+    if args.replies:
+        overrides.append(f"replies={args.replies}")
+    summary = run_eval(load_config(EvalConfig, args.config, overrides))
+    table = {model: {k: row[k] for k in ("reward", "reward_ci", "render_ok", "page_found")}
+             for model, row in summary["metrics"].items()}  # fmt: skip
+    print(json.dumps({"metrics": table, "pairwise": summary["pairwise"], "timing": summary["timing"],
+                      "rejected_replies": len(summary["rejected_replies"])}))  # fmt: skip
+    return 0
+
+
 def cmd_merge(args: argparse.Namespace) -> int:
     from uiray.train.merge import merge_adapter
 
@@ -234,6 +251,13 @@ def build_parser() -> argparse.ArgumentParser:
         stage_parser.add_argument("--config", help=f"YAML with {stage.upper()}Config fields (see configs/{stage}.yaml)")
         stage_parser.add_argument("overrides", nargs="*", help="overrides, e.g. train.lr=2e-5 scaling.strategy=zero2")
         stage_parser.set_defaults(func=cmd_sft if stage == "sft" else cmd_dpo)
+
+    evaluate = sub.add_parser("eval", help="score models (or given replies) on held-out UI prompts; HTML report")
+    evaluate.add_argument("--models", nargs="+", help="model names, checkpoint/adapter dirs or run dirs (outputs/sft)")
+    evaluate.add_argument("--replies", help="jsonl of {prompt, model, reply} to score without generating")
+    evaluate.add_argument("--config", help="YAML with EvalConfig fields (see configs/eval.yaml)")
+    evaluate.add_argument("overrides", nargs="*", help="overrides, e.g. limit=20 sampling.n=4 scorers=2")
+    evaluate.set_defaults(func=cmd_eval)
 
     merge = sub.add_parser("merge", help="merge a LoRA adapter into its base model (full weights for serving)")
     merge.add_argument("adapter", help="adapter directory, e.g. outputs/sft/final")

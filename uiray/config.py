@@ -341,7 +341,7 @@ class ScalingConfig(Strict):
     can hold a worker (GPU nodes with use_gpu), shared out among the workers, at most one node's worth."""
 
 
-class EvalConfig(Strict):
+class TrainEvalConfig(Strict):
     every: int = Field(50, ge=1)
     """Evaluate every this many optimizer steps (and at the end)."""
     generations: int = Field(2, ge=0, le=64)
@@ -391,7 +391,7 @@ class SFTConfig(Strict):
     """Pack several samples per row (no cross-sample attention); False pads each sample."""
     attn_implementation: Literal["sdpa", "eager"] = "sdpa"
     """Attention kernel of the transformers model."""
-    eval: EvalConfig = EvalConfig()
+    eval: TrainEvalConfig = TrainEvalConfig()
     """Validation loss and sampled generations."""
     checkpoint: CheckpointConfig = CheckpointConfig()
     """Checkpoint cadence."""
@@ -435,7 +435,7 @@ class DPOConfig(Strict):
     """Workers and sharding."""
     attn_implementation: Literal["sdpa", "eager"] = "sdpa"
     """Attention kernel of the transformers model."""
-    eval: EvalConfig = EvalConfig(generations=0)
+    eval: TrainEvalConfig = TrainEvalConfig(generations=0)
     """Held-out preference accuracy and margin (and optional sampled generations)."""
     checkpoint: CheckpointConfig = CheckpointConfig()
     """Checkpoint cadence."""
@@ -445,6 +445,50 @@ class DPOConfig(Strict):
     """Seed of the data order, the held-out split, adapter init and dropout."""
     wandb: WandbConfig = WandbConfig()
     """Experiment logging."""
+    ray: RayConfig = RayConfig()
+    """Cluster to run on."""
+
+
+class EvalConfig(Strict):
+    """`uiray eval`: several models (or given replies) on one held-out prompt set, scored in the browser."""
+
+    models: list[str] = []
+    """Models to generate with: known names, checkpoint or adapter directories, or run directories of any stage
+    (their final/ model, system prompt and training curves)."""
+    replies: str | None = None
+    """A jsonl of {prompt, model, reply} (+ optional id, finish_reason, completion_tokens): answers of any other
+    system, scored the same way without generating."""
+    prompts: str = "heldout"
+    """The prompt set: 'heldout' (shipped with uiray) or a jsonl with `prompt` (+ optional id, checklist,
+    reference, category)."""
+    limit: int | None = Field(None, ge=1)
+    """Use only the first this many prompts (quick runs)."""
+    sampling: SamplingConfig = SamplingConfig(temperature=0.0, n=1, max_tokens=1536)
+    """Sampling (n samples per prompt; fixed seeds; greedy by default)."""
+    engine: EngineConfig = EngineConfig()
+    """vLLM engine settings."""
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "bfloat16"
+    """Weights dtype of every generating model."""
+    gpus_per_engine: float = Field(0.0, ge=0, le=64)
+    """GPUs each model's engine actor asks Ray for (0 on CPU machines)."""
+    system_prompt: str | None = None
+    """System message; None: a run directory's own, else the default UI prompt ('' sends none)."""
+    response_prefix: str = GenerateConfig().response_prefix
+    """Start of every reply, continued by the model (the same for every model, so the comparison is fair)."""
+    chunk: int = Field(8, ge=1, le=4096)
+    """Prompts per generation call: scoring starts as soon as a chunk is answered."""
+    reward: RewardConfig = RewardConfig()
+    """How answers are scored (preset, judge, render limits)."""
+    scorers: int = Field(1, ge=1, le=1024)
+    """Browser actors scoring in parallel (each needs one `render` unit)."""
+    tie_margin: float = Field(0.02, ge=0, le=1)
+    """Per-prompt rewards closer than this count as a tie in the pairwise table."""
+    bootstrap: int = Field(1000, ge=100, le=100000)
+    """Resamples (of prompts) for the 95 % interval of the mean reward."""
+    seed: int = Field(0, ge=0)
+    """Seed of the bootstrap."""
+    output_dir: str = "outputs/eval"
+    """answers.jsonl, summary.json, report.html and its screenshots."""
     ray: RayConfig = RayConfig()
     """Cluster to run on."""
 

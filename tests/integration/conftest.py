@@ -1,8 +1,13 @@
-"""Fixtures for integration tests: a real Chromium pool, a real local Ray cluster."""
+"""Fixtures for integration tests: a real Chromium pool, a real local Ray cluster, one real SFT run."""
+
+import json
+import subprocess
 
 import pytest
+from corpusgen import generate_corpus
 
 from tests.render_pool import running_pool
+from tests.stages import SFT_SETTINGS, job_env, stage_command
 from uiray.cluster import init_ray
 from uiray.config import RayConfig, RenderConfig
 
@@ -26,3 +31,16 @@ def ray_cluster():
     ray.data.DataContext.get_current().enable_progress_bars = False
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def sft_run(tiny_model_dir, tmp_path_factory):
+    """`jobs/sft.py` on the tiny model (12 steps, 2 workers): (output dir, the finished process). The SFT test
+    checks the run; eval evaluates its adapter."""
+    root = tmp_path_factory.mktemp("sft")
+    data = root / "sft.jsonl"
+    rows = generate_corpus(40, seed=11)
+    data.write_text("".join(json.dumps({k: r[k] for k in ("id", "prompt", "completion")}) + "\n" for r in rows))
+    out = root / "run"
+    command = stage_command("sft", tiny_model_dir, out, data, *SFT_SETTINGS)
+    return out, subprocess.run(command, env=job_env(), capture_output=True, text=True, timeout=600)

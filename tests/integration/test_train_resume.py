@@ -28,8 +28,8 @@ import psutil
 import pytest
 import torch
 from safetensors.torch import load_file
-from test_train_stages import _env, _stage  # pytest imports test modules by their bare names
 
+from tests.stages import job_env, stage_command
 from uiray.train.checkpoint import latest_checkpoint
 
 pytestmark = pytest.mark.slow
@@ -94,7 +94,7 @@ class Run:
         return self.out.with_suffix(f".{len(self.outputs)}.log")
 
     def start(self) -> "Run":
-        env = {**_env(), "RAY_DEDUP_LOGS": "0"}  # Ray folds lines that differ only in numbers, step lines too
+        env = {**job_env(), "RAY_DEDUP_LOGS": "0"}  # Ray folds lines that differ only in numbers, step lines too
         self.process = subprocess.Popen(  # its own process group: see _kill_run
             self.command, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -171,7 +171,7 @@ def _find_workers(run: Run) -> None:
     )
     # a separate process: the state API client reads RAY_AUTH_MODE when ray is imported
     found = subprocess.run(
-        [sys.executable, "-c", query], env={**_env(), "RAY_AUTH_MODE": "token"}, capture_output=True, text=True
+        [sys.executable, "-c", query], env={**job_env(), "RAY_AUTH_MODE": "token"}, capture_output=True, text=True
     )
     assert found.returncode == 0, found.stderr[-2000:]
     run.worker_pids = json.loads(found.stdout)
@@ -200,7 +200,8 @@ def runs(tiny_model_dir, tmp_path_factory) -> dict[str, Run]:
 
     def run(stage: str, name: str) -> Run:
         out = root / name
-        return Run(stage, _stage(stage, tiny_model_dir, out, data[stage], *SETTINGS, *STAGE_SETTINGS[stage]), out)
+        command = stage_command(stage, tiny_model_dir, out, data[stage], *SETTINGS, *STAGE_SETTINGS[stage])
+        return Run(stage, command, out)
 
     runs = {
         "sft": run("sft", "sft"),

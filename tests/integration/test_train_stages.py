@@ -1,58 +1,25 @@
 """`uiray sft` and `uiray dpo` end to end with the tiny model: real Ray Train (2 workers), Ray Data, peft, vLLM.
 
-The SFT test checks from the data log that an epoch trains every sample once, that loss and held-out metrics
-improve, and that the final adapter is loaded by vLLM as a LoRA and generates. Killed runs, resumed runs and a
-lost worker are tests/integration/test_train_resume.py's.
+The SFT test checks from the data log that an epoch trains every sample once and that loss and held-out metrics
+improve; tests/integration/test_eval.py evaluates the same run's adapter through vLLM's LoRA. Killed runs, resumed
+runs and a lost worker are tests/integration/test_train_resume.py's.
 """
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from corpusgen import generate_corpus
 
+from tests.stages import job_env, stage_command
+
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def _stage(stage: str, model_dir, out: Path, data: Path, *overrides: str) -> list[str]:
-    return [
-        sys.executable, str(ROOT / "jobs" / f"{stage}.py"), f"model.name={model_dir}", "model.dtype=float32",
-        f"train_data={data}", f"output_dir={out}", "wandb.mode=disabled", "ray.object_store_gib=1",
-        "scaling.num_workers=2", "train.micro_batch_size=2", "train.grad_accum=1", "train.gradient_checkpointing=false",
-        "train.too_long=cut",  # the corpus pages are ~3.6K tiny-tokenizer tokens: these tests train on their starts
-        *overrides,
-    ]  # fmt: skip
-
-
-def _env() -> dict:
-    env = dict(os.environ)
-    env.pop("RAY_ADDRESS", None)  # a local cluster per run, as on a laptop
-    return env
-
-
-@pytest.fixture(scope="module")
-def sft_data(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("sft") / "sft.jsonl"
-    rows = generate_corpus(40, seed=11)
-    path.write_text("".join(json.dumps({k: r[k] for k in ("id", "prompt", "completion")}) + "\n" for r in rows))
-    return path
-
-
-def test_sft_trains_each_sample_once_per_epoch_improves_and_its_adapter_runs_in_vllm(
-    tiny_model_dir, sft_data, tmp_path
-):
-    out = tmp_path / "sft"
-    settings = ["train.seq_len=512", "train.lr=5e-3", "train.max_steps=12", "train.epochs=2", "checkpoint.every=6",
-                "eval.every=6", "eval.generations=1", "eval.max_new_tokens=16", "eval.render=false",
-                "eval_fraction=0.1"]  # fmt: skip
-    done = subprocess.run(_stage("sft", tiny_model_dir, out, sft_data, *settings), env=_env(), capture_output=True,
-                          text=True, timeout=600)  # fmt: skip
+def test_sft_trains_each_sample_once_per_epoch_and_improves(sft_run):
+    out, done = sft_run
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
     log = [json.loads(x) for x in (out / "data_log.jsonl").read_text().splitlines()]
@@ -79,18 +46,6 @@ def test_sft_trains_each_sample_once_per_epoch_improves_and_its_adapter_runs_in_
     assert [by_step[s] for s in (1, 2, 3)] == pytest.approx([9.122405351486355, 9.099802494049072, 8.18560548721054],
                                                             rel=1e-4)  # fmt: skip
 
-    probe = (
-        "from uiray.config import GenerateConfig, ModelConfig, SamplingConfig\n"
-        "from uiray.generation import UIGenerator\n"
-        f"g = UIGenerator(GenerateConfig(model=ModelConfig(name={str(out / 'final')!r}, dtype='float32')))\n"
-        "[page] = g.generate(['a counter button'], SamplingConfig(temperature=0, max_tokens=24))\n"
-        "assert g.lora_request is not None and page['completion_tokens'] > 0\n"
-        "print('generated', page['completion_tokens'])\n"
-    )
-    generated = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
-    assert generated.returncode == 0, generated.stderr[-3000:]
-    assert "generated" in generated.stdout
-
 
 @pytest.fixture(scope="module")
 def dpo_data(tmp_path_factory) -> Path:
@@ -113,8 +68,8 @@ def test_dpo_raises_held_out_preference_accuracy_and_margin(tiny_model_dir, dpo_
     out = tmp_path / "dpo"
     settings = ["train.seq_len=768", "train.lr=2e-3", "train.max_steps=10", "train.epochs=2", "lora.r=8",
                 "lora.alpha=16", "eval.every=2", "checkpoint.every=100", "eval_fraction=0.25"]  # fmt: skip
-    command = _stage("dpo", tiny_model_dir, out, dpo_data, *settings)
-    done = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=600)
+    command = stage_command("dpo", tiny_model_dir, out, dpo_data, *settings)
+    done = subprocess.run(command, env=job_env(), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     metrics = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     evals = [m for m in metrics if "eval/rewards/accuracy" in m]

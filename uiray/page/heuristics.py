@@ -138,6 +138,23 @@ def completeness(html: str) -> Completeness:
     return Completeness(score, issues)
 
 
+# The reply, not the page, handing the work back to the user (Dojo's base-model failure): "add your logic here",
+# "implement this yourself", "left as an exercise".
+_HANDED_BACK = re.compile(
+    r"(?i)\b(?:add|implement|write|insert|put)\s+(?:the\s+|your\s+)?(?:own\s+)?(?:logic|code|functionality"
+    r"|implementation|features?)\s+(?:here|yourself)\b|\bimplement\s+(?:this|it|the\s+rest)\s+yourself\b"
+    r"|\bleft\s+as\s+an\s+exercise\b"
+)
+
+
+def is_skeleton(reply: str, html: str | None) -> bool:
+    """Whether a reply is a skeleton: its page has placeholders or empty handlers (see `completeness`), or its
+    text hands the work back ("implement this yourself")."""
+    if html is not None and any(i.startswith(("placeholder", "empty_handler")) for i in completeness(html).issues):
+        return True
+    return _HANDED_BACK.search(reply) is not None
+
+
 def _placeholders(html: str) -> list[str]:
     # Report the whole comment (it says what was left out), the bare match elsewhere.
     found = [c.group() for c in _COMMENT.finditer(html) if _COMMENT_PLACEHOLDER.search(c.group())]

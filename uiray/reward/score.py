@@ -43,6 +43,8 @@ class RewardRequest(TypedDict, total=False):
     """Checklist items (see uiray/reward/checklist.py): executable ones run in the page."""
     num_tokens: int | None
     """Reply length in tokens, when known."""
+    keep_screenshot: bool
+    """Return the page's PNG in the outcome (eval's report); off by default: rollouts do not need the bytes."""
 
 
 class RewardOutcome(TypedDict):
@@ -59,6 +61,8 @@ class RewardOutcome(TypedDict):
     error: str | None
     """Set when scoring itself failed (timeout, crashed worker); reward is then 0."""
     seconds: float
+    screenshot: bytes | None
+    """The full-page PNG, when the request asked for it (keep_screenshot) and the page rendered."""
 
 
 def find_page(response: str) -> tuple[str | None, str | None]:
@@ -118,7 +122,10 @@ async def score_reply(pool, request: RewardRequest, cfg: RewardConfig) -> Reward
     if items:
         score, checklist = await _score_checklist(request, items, render, html, screenshot, cfg)
         components["checklist"] = score
-    return _outcome(components, cfg, source, render, checklist, issues, started)
+    outcome = _outcome(components, cfg, source, render, checklist, issues, started)
+    if request.get("keep_screenshot"):
+        outcome["screenshot"] = screenshot
+    return outcome
 
 
 def _browser_components(render: dict, screenshot: bytes | None, cfg: RewardConfig, issues: list[str]) -> dict:
@@ -182,6 +189,7 @@ def _outcome(components, cfg, source, render, checklist, issues, started) -> Rew
         issues=issues,
         error=None,
         seconds=round(time.perf_counter() - started, 3),
+        screenshot=None,
     )
 
 
@@ -212,4 +220,5 @@ def failed_outcome(error: str, seconds: float) -> RewardOutcome:
         issues=[error],
         error=error,
         seconds=round(seconds, 3),
+        screenshot=None,
     )

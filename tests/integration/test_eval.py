@@ -1,0 +1,97 @@
+"""`uiray eval` end to end: given replies scored in the browser, and the tiny model with its SFT adapter through
+vLLM, with the HTML report opened in Chromium."""
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import COUNTER_PROMPT
+from tests.stages import ROOT, job_env
+from uiray.config import EvalConfig, RayConfig
+from uiray.data.embedded import load_embedded
+from uiray.eval.metrics import METRICS
+from uiray.eval.run import run_eval
+
+pytestmark = pytest.mark.slow
+
+EMPTY_PAGE = '```html\n<!DOCTYPE html>\n<html lang="en"><body><h1>Coming soon</h1></body></html>\n```'
+
+
+def test_given_replies_a_better_model_wins_every_prompt_and_metrics_are_answer_means(ray_cluster, tmp_path):
+    rows = [r for r in load_embedded() if r["dup_of"] is None][:4]
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text("".join(json.dumps({k: r[k] for k in ("id", "prompt", "checklist")}) + "\n" for r in rows))
+    lines = [json.dumps({"prompt": r["prompt"], "model": m, "reply": reply})
+             for r in rows for m, reply in (("full", r["completion"]), ("empty", EMPTY_PAGE))]  # fmt: skip
+    lines += [json.dumps({"model": "full", "reply": "<p>hi</p>"}), json.dumps({"prompt": "p", "model": "full"}),
+              json.dumps({"prompt": "p", "reply": "<p>hi</p>"}), "{not json"]  # fmt: skip
+    replies = tmp_path / "replies.jsonl"
+    replies.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "eval"
+    cfg = EvalConfig(replies=str(replies), prompts=str(prompts), output_dir=str(out), ray=RayConfig())
+    summary = run_eval(cfg)
+
+    [pair] = summary["pairwise"]
+    assert (pair["a"], pair["a_wins"], pair["ties"], pair["b_wins"]) == ("full", 4, 0, 0)
+    assert pair["sign_test_p"] == pytest.approx(2 / 16)
+    rejected = [(r["line"], r["reason"]) for r in summary["rejected_replies"]]
+    assert rejected == [(9, "missing or empty prompt"), (10, "empty reply"), (11, "unknown model: no model name"),
+                        (12, "not valid JSON")]  # fmt: skip
+    # every metric is the mean of the per-answer field in answers.jsonl, recomputed here
+    answers = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
+    assert len(answers) == 8
+    for model in ("full", "empty"):
+        mine = [a for a in answers if a["model"] == model]
+        for name in METRICS:
+            values = [float(a[name]) for a in mine if a[name] is not None]
+            expected = statistics.fmean(values) if values else None
+            assert summary["metrics"][model][name] == pytest.approx(expected), (model, name)
+    full, empty = summary["metrics"]["full"], summary["metrics"]["empty"]
+    assert full["render_ok"] == 1.0 and full["checklist_pass"] == 1.0 and empty["checklist_pass"] < 1.0
+    assert full["reward_ci"][0] <= full["reward"] <= full["reward_ci"][1]
+    assert "line 12: not valid JSON" in (out / "report.html").read_text()
+
+
+def test_eval_of_the_tiny_model_and_its_sft_adapter_writes_a_report_chromium_shows(tiny_model_dir, sft_run, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    run_dir, trained = sft_run
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text(json.dumps({"id": "counter", "prompt": COUNTER_PROMPT, "checklist": [
+        {"text": "Has a button", "check": {"selector": "button", "min_count": 1}}]}) + "\n" +
+        json.dumps({"id": "clock", "prompt": "a digital clock"}) + "\n")  # fmt: skip
+    out = tmp_path / "eval"
+    command = [sys.executable, str(ROOT / "jobs" / "eval.py"), f"models=[{tiny_model_dir},{run_dir}]",
+               f"prompts={prompts}", f"output_dir={out}", "dtype=float32", "sampling.max_tokens=48",
+               "ray.object_store_gib=1", "chunk=1"]  # fmt: skip
+    done = subprocess.run(command, env=job_env(), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = json.loads(done.stdout)  # stdout is the JSON summary alone
+    assert set(printed["metrics"]) == {"tiny", "run"}
+    summary = json.loads((out / "summary.json").read_text())
+    answers = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
+    assert {(a["model"], a["prompt_id"]) for a in answers} == {
+        (m, p) for m in ("tiny", "run") for p in ("counter", "clock")
+    }
+    assert all(a["completion_tokens"] > 0 for a in answers)  # the adapter generated through vLLM's LoRA too
+    by_key = {(a["model"], a["prompt_id"]): a for a in answers}
+    assert by_key["tiny", "counter"]["checklist_pass"] == 1.0  # the taught counter page, rendered and checked
+    assert summary["runs"] == {"run": str(run_dir)} and (out / "curves.png").is_file()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium")
+        page = browser.new_page()
+        page.goto((out / "report.html").as_uri())
+        page.wait_for_load_state("load")
+        for model, prompt_id in by_key:
+            image = page.locator(f"#{prompt_id} .answer[data-model='{model}'] img")
+            assert image.count() == 1, (model, prompt_id)
+            assert image.evaluate("img => img.complete && img.naturalWidth > 0"), (model, prompt_id)
+        assert "tiny vs run" in page.locator("#wins").inner_text()
+        assert page.locator("img[src='components.png']").evaluate("img => img.naturalWidth > 0")
+        browser.close()
