@@ -161,6 +161,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         overrides.append(f"models=[{','.join(args.models)}]")
     if args.replies:
         overrides.append(f"replies={args.replies}")
+        if not args.models and not any(o.startswith("models=") for o in overrides):
+            overrides.append("models=[]")  # given replies alone, unless models are named too
     summary = run_eval(load_config(EvalConfig, args.config, overrides))
     table = {model: {k: row[k] for k in ("reward", "reward_ci", "render_ok", "page_found")}
              for model, row in summary["metrics"].items()}  # fmt: skip

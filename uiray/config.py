@@ -452,9 +452,9 @@ class DPOConfig(Strict):
 class EvalConfig(Strict):
     """`uiray eval`: several models (or given replies) on one held-out prompt set, scored in the browser."""
 
-    models: list[str] = []
+    models: list[str] = [DEFAULT_MODEL]
     """Models to generate with: known names, checkpoint or adapter directories, or run directories of any stage
-    (their final/ model, system prompt and training curves)."""
+    (their final/ model, system prompt and training curves); [] with `replies` scores the given replies only."""
     replies: str | None = None
     """A jsonl of {prompt, model, reply} (+ optional id, finish_reason, completion_tokens): answers of any other
     system, scored the same way without generating."""

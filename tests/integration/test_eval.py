@@ -32,7 +32,7 @@ def test_given_replies_a_better_model_wins_every_prompt_and_metrics_are_answer_m
     replies = tmp_path / "replies.jsonl"
     replies.write_text("\n".join(lines) + "\n")
     out = tmp_path / "eval"
-    cfg = EvalConfig(replies=str(replies), prompts=str(prompts), output_dir=str(out), ray=RayConfig())
+    cfg = EvalConfig(models=[], replies=str(replies), prompts=str(prompts), output_dir=str(out), ray=RayConfig())
     summary = run_eval(cfg)
 
     [pair] = summary["pairwise"]

@@ -11,6 +11,7 @@ def test_help_lists_only_working_commands():
         "data",
         "doctor",
         "dpo",
+        "eval",
         "generate",
         "merge",
         "model",

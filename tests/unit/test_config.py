@@ -8,6 +8,7 @@ from uiray.config import (
     ConfigError,
     DataConfig,
     DPOConfig,
+    EvalConfig,
     GenerateConfig,
     SFTConfig,
     load_config,
@@ -66,7 +67,7 @@ def test_malformed_override_and_missing_file_are_clear(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "cls"),
-    [("generate", GenerateConfig), ("sft", SFTConfig), ("dpo", DPOConfig), ("data", DataConfig)],
+    [("generate", GenerateConfig), ("sft", SFTConfig), ("dpo", DPOConfig), ("data", DataConfig), ("eval", EvalConfig)],
 )
 def test_shipped_configs_load(name, cls):
     cfg = load_config(cls, CONFIGS / f"{name}.yaml")
@@ -97,8 +98,8 @@ def test_importing_uiray_and_its_config_stays_light():
 
 def test_stage_yaml_files_are_the_documented_defaults():
     """configs/<stage>.yaml is what a user edits: it must load and match the schema's defaults."""
-    from uiray.config import DataConfig, DPOConfig, SFTConfig
+    from uiray.config import DataConfig, DPOConfig, EvalConfig, SFTConfig
 
     root = Path(__file__).resolve().parents[2] / "configs"
-    for name, cls in (("sft", SFTConfig), ("dpo", DPOConfig), ("data", DataConfig)):
+    for name, cls in (("sft", SFTConfig), ("dpo", DPOConfig), ("data", DataConfig), ("eval", EvalConfig)):
         assert load_config(cls, root / f"{name}.yaml") == cls(), f"configs/{name}.yaml differs from {cls.__name__}()"

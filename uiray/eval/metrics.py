@@ -13,6 +13,7 @@ for an answer is left out of its mean; the table says how many answers count):
     a11y_violations axe violations on a rendered page
     visual          visual sanity of the screenshot
     checklist_pass  share of the prompt's executable checklist items that held (0 when nothing rendered)
+    checklist_score the reward's checklist component: executable items and, with a judge, the judged ones
     reward          the composed reward; its 95 % interval is a bootstrap over prompts (a prompt's samples
                     move together, so prompts, not answers, are the unit resampled)
     tokens          reply length in tokens (estimated at 3.5 characters per token when not known)
@@ -33,7 +34,7 @@ import statistics
 from collections import Counter, defaultdict
 
 METRICS = ("page_found", "render_ok", "completeness", "truncated", "looped", "skeleton", "interactivity",
-           "a11y_violations", "visual", "checklist_pass", "reward", "tokens")  # fmt: skip
+           "a11y_violations", "visual", "checklist_pass", "checklist_score", "reward", "tokens")  # fmt: skip
 HUE_BUCKETS = 12
 NEUTRAL = -1
 

@@ -14,8 +14,9 @@ from html import escape
 from pathlib import Path
 
 ROWS = [("reward", "mean reward"), ("page_found", "page found"), ("render_ok", "renders"),
-        ("completeness", "completeness"), ("checklist_pass", "checklist pass"), ("interactivity", "interactivity"),
-        ("visual", "visual sanity"), ("a11y_violations", "a11y violations / page"), ("truncated", "truncated"),
+        ("completeness", "completeness"), ("checklist_pass", "checklist pass"), ("checklist_score", "checklist score"),
+        ("interactivity", "interactivity"), ("visual", "visual sanity"), ("a11y_violations", "a11y violations / page"),
+        ("truncated", "truncated"),
         ("looped", "looped"), ("skeleton", "skeleton"), ("tokens", "reply tokens"),
         ("colour_diversity", "colour diversity"), ("top_colour_share", "top colour share")]  # fmt: skip
 CURVE_KEYS = ("loss", "eval/loss", "reward")

@@ -234,6 +234,7 @@ class Scoring:
             "a11y_violations": len(axe["violations"]) if axe.get("error") is None and "violations" in axe else None,
             "visual": components.get("visual"),
             "checklist_pass": None if failed or not executable else passed / len(executable),
+            "checklist_score": components.get("checklist"),
             "tokens": item.get("completion_tokens") or round(len(item["reply"]) / CHARS_PER_TOKEN),
             "hue": dominant_hue(shot) if shot else None,
             "components": components,
