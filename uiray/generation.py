@@ -31,6 +31,12 @@ class Generation(TypedDict):
     """'stop' (end of turn) or 'length' (hit max_tokens: the page may be truncated)."""
     prompt_tokens: int
     completion_tokens: int
+    prompt_token_ids: list[int] | None
+    """With `token_logprobs`: the tokens the model was given (chat template, system turn, response prefix)."""
+    token_ids: list[int] | None
+    """With `token_logprobs`: the generated tokens (what RL trains on)."""
+    logprobs: list[float] | None
+    """With `token_logprobs`: the sampling policy's log-probability of each generated token."""
 
 
 def engine_environment(engine: EngineConfig) -> dict[str, str]:
@@ -93,9 +99,14 @@ class UIGenerator:
         return [*system, {"role": "user", "content": prompt}, *prefix]
 
     def generate(
-        self, prompts: list[str], sampling: SamplingConfig | None = None, progress: bool = False
+        self,
+        prompts: list[str],
+        sampling: SamplingConfig | None = None,
+        progress: bool = False,
+        token_logprobs: bool = False,
     ) -> list[Generation]:
-        """Generate sampling.n completions per prompt (returned prompt-major) and extract their pages."""
+        """Generate sampling.n completions per prompt (returned prompt-major) and extract their pages;
+        `token_logprobs` also returns the token ids and each generated token's log-probability (rollouts)."""
         from vllm import SamplingParams
 
         s = sampling or SamplingConfig()
@@ -106,6 +117,7 @@ class UIGenerator:
             max_tokens=s.max_tokens,
             repetition_penalty=s.repetition_penalty,
             seed=s.seed,
+            logprobs=0 if token_logprobs else None,  # 0: the sampled token's own log-probability only
         )
         conversations = [self.messages(p) for p in prompts]
         prefixed = bool(self.response_prefix)
@@ -131,9 +143,17 @@ class UIGenerator:
                         finish_reason=completion.finish_reason or "stop",
                         prompt_tokens=len(output.prompt_token_ids or []),
                         completion_tokens=len(completion.token_ids),
+                        prompt_token_ids=list(output.prompt_token_ids) if token_logprobs else None,
+                        token_ids=list(completion.token_ids) if token_logprobs else None,
+                        logprobs=_sampled_logprobs(completion) if token_logprobs else None,
                     )
                 )
         return results
+
+
+def _sampled_logprobs(completion) -> list[float]:
+    """The log-probability vLLM computed for each token it sampled (one {token: Logprob} dict per step)."""
+    return [step[token].logprob for token, step in zip(completion.token_ids, completion.logprobs, strict=True)]
 
 
 def _lora_options(adapter: dict) -> dict:

@@ -49,6 +49,25 @@ def test_vllm_greedy_tokens_match_transformers(generator, tiny_model_dir):
     assert page["reply"] == tokenizer.decode(expected, skip_special_tokens=True)
 
 
+def test_rollout_log_probs_are_the_checkpoints_own(generator, tiny_model_dir):
+    """token_logprobs: the ids the engine saw and sampled, and the sampled tokens' log-probs equal those that
+    transformers computes for the same sequence (what GRPO's learner recomputes)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    sampling = SamplingConfig(temperature=1.0, max_tokens=20, seed=3, repetition_penalty=1.0)
+    [page] = generator.generate(["a kanban board"], sampling, token_logprobs=True)
+    assert len(page["token_ids"]) == len(page["logprobs"]) == page["completion_tokens"]
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    ids = torch.tensor([page["prompt_token_ids"] + page["token_ids"]])
+    with torch.no_grad():
+        logits = model(ids).logits[0, len(page["prompt_token_ids"]) - 1 : -1]
+    expected = torch.log_softmax(logits, dim=-1).gather(1, torch.tensor(page["token_ids"])[:, None])[:, 0]
+    assert expected.tolist() == pytest.approx(page["logprobs"], abs=1e-4)
+    [plain] = generator.generate(["a kanban board"], sampling)
+    assert plain["token_ids"] is None and plain["reply"] == page["reply"]
+
+
 def test_n_samples_per_prompt_are_returned_prompt_major(generator):
     pages = generator.generate(["x", "y"], SamplingConfig(n=3, temperature=1.0, max_tokens=8, seed=1))
     assert [p["prompt"] for p in pages] == ["x"] * 3 + ["y"] * 3

@@ -151,7 +151,10 @@ def _generate(model: EvalModel, prompts: list[EvalPrompt], cfg: EvalConfig, scor
         for chunk, call in zip(chunks, calls, strict=True):
             while not ray.wait([call], timeout=0.5)[0]:
                 scoring.poll()
-            replies, took = ray.get(call)
+            try:
+                replies, took = ray.get(call)
+            except ray.exceptions.RayError as e:  # the engine did not load (a bad model path) or died
+                raise RuntimeError(f"generation with {model.label} ({model.name}) failed: {e}") from None
             seconds += took
             n = cfg.sampling.n
             scoring.submit([{"model": model.label, "prompt_id": chunk[i // n]["id"], "sample": i % n,
