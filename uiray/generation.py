@@ -56,7 +56,11 @@ class UIGenerator:
         *,
         model: ModelConfig | None = None,
         engine: EngineConfig | None = None,
+        lora_rank: int | None = None,
+        worker_extension: str | None = None,
     ):
+        """`lora_rank`: serve LoRA adapters up to this rank that arrive later (GRPO's policy); `worker_extension`:
+        a class vLLM mixes into its workers (uiray.rl.weight_sync.WeightReceiver for in-place weight reloads)."""
         cfg = cfg or GenerateConfig()
         self.model_cfg = model or cfg.model
         self.engine_cfg = engine or cfg.engine
@@ -84,7 +88,8 @@ class UIGenerator:
             tensor_parallel_size=e.tensor_parallel_size,
             gpu_memory_utilization=e.gpu_memory_utilization,
             distributed_executor_backend="uni" if e.in_process else None,
-            **(_lora_options(self.adapter) if self.adapter else {}),
+            worker_extension_cls=worker_extension or "",
+            **(_lora_options(self.adapter["r"] if self.adapter else lora_rank) if self.adapter or lora_rank else {}),
         )
         if self.adapter:
             from vllm.lora.request import LoRARequest
@@ -156,8 +161,8 @@ def _sampled_logprobs(completion) -> list[float]:
     return [step[token].logprob for token, step in zip(completion.token_ids, completion.logprobs, strict=True)]
 
 
-def _lora_options(adapter: dict) -> dict:
-    # vLLM sizes its LoRA buffers up front: the largest rank it will see, here the adapter's own.
+def _lora_options(rank: int) -> dict:
+    # vLLM sizes its LoRA buffers up front: the largest rank it will see (the adapter's own, or GRPO's).
     # vLLM accepts powers of two (8 ... 512) for it.
-    rank = max(8, 1 << (int(adapter["r"]) - 1).bit_length())
+    rank = max(8, 1 << (int(rank) - 1).bit_length())
     return {"enable_lora": True, "max_lora_rank": rank, "max_loras": 1}
