@@ -39,6 +39,9 @@ def test_aggregation_token_mean_and_dr_grpo_sequence_sum():
     mask = torch.tensor([[1, 1, 1], [1, 0, 0]])
     assert aggregate(per_token, mask, "token_mean").item() == pytest.approx(10 / 4)
     assert aggregate(per_token, mask, "seq_sum", max_tokens=4).item() == pytest.approx((6 + 4) / 2 / 4)
+    # micro-batches of one row each add up to the whole batch's loss when given the batch's normaliser
+    halves = [aggregate(per_token[i : i + 1], mask[i : i + 1], "token_mean", total=4.0) for i in (0, 1)]
+    assert sum(h.item() for h in halves) == pytest.approx(10 / 4)
 
 
 def test_kl_estimators_k1_and_k3():

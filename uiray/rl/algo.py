@@ -54,13 +54,20 @@ def clipped_surrogate(
 
 
 def aggregate(
-    per_token: torch.Tensor, mask: torch.Tensor, mode: Literal["token_mean", "seq_sum"], max_tokens: int = 1
+    per_token: torch.Tensor,
+    mask: torch.Tensor,
+    mode: Literal["token_mean", "seq_sum"],
+    max_tokens: int = 1,
+    total: float | None = None,
 ) -> torch.Tensor:
-    """The batch loss from per-token losses (see the module docstring for the two modes)."""
+    """The batch loss from per-token losses (see the module docstring for the two modes). `total` is the whole
+    batch's normaliser (its token count, or its sequence count for seq_sum) when this is one micro-batch of
+    it, so that micro-batch losses add up to the batch's."""
     mask = mask.to(per_token.dtype)
+    summed = (per_token * mask).sum()
     if mode == "token_mean":
-        return (per_token * mask).sum() / mask.sum().clamp(min=1.0)
-    return (per_token * mask).sum(dim=1).mean() / max_tokens
+        return summed / (total if total is not None else mask.sum().clamp(min=1.0))
+    return summed / (total if total is not None else per_token.shape[0]) / max_tokens
 
 
 def kl_to_reference(logp: torch.Tensor, ref_logp: torch.Tensor, kind: Literal["k1", "k3"] = "k3") -> torch.Tensor:

@@ -1,0 +1,133 @@
+"""Learner: the policy being trained (LoRA or full) and its optimizer, one GRPO update per batch of samples.
+
+A sample is a rollout's prompt and completion token ids, the rollout policy's log-probs of the completion and the
+sample's group-relative advantage. One update per batch (GRPO with a single inner step): the ratio to the old
+policy is 1 at the update, so the clip bites only across versions; stale samples (async rollouts) are
+corrected by truncated importance weights between the learner's log-probs before the update and the rollout's.
+Dropout is off: the learner must compute the log-probs of the policy that sampled.
+
+This first version runs one process (the learner group of N ranks through the training strategies is next).
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from uiray.rl.algo import aggregate, clipped_surrogate, kl_to_reference, truncated_importance_weights
+from uiray.rl.config import GRPOConfig
+
+
+class Learner:
+    """Holds the policy and takes steps. Ray actor options: rl/driver.py."""
+
+    def __init__(self, cfg: dict, threads: int | None = None):
+        from uiray.train.loop import load_model
+        from uiray.train.optim import adamw
+
+        if threads:
+            torch.set_num_threads(threads)
+        self.cfg = GRPOConfig.model_validate(cfg)
+        lora = self.cfg.lora.model_copy(update={"dropout": 0.0})
+        self.model, self.tokenizer = load_model(self.cfg.model, lora, "sdpa", self.cfg.seed)
+        self.model.eval()  # no dropout; gradients flow all the same
+        self.optimizer = adamw(self.cfg.lr, self.cfg.weight_decay)(self.model)
+        self.version = 0
+        self.micro_batch = 2
+
+    def step(self, samples: list[dict]) -> dict:
+        """One update on `samples` (each with prompt_token_ids, token_ids, logprobs, advantage); the new version
+        and the step's statistics."""
+        started = time.perf_counter()
+        cfg = self.cfg
+        tokens = sum(len(s["token_ids"]) for s in samples)
+        total = float(tokens) if cfg.loss_aggregation == "token_mean" else float(len(samples))
+        sums = {"loss": 0.0, "clipped": 0.0, "kl": 0.0, "truncated": 0.0, "entropy_proxy": 0.0}
+        for start in range(0, len(samples), self.micro_batch):
+            part = samples[start : start + self.micro_batch]
+            batch = _collate(part, self.tokenizer.pad_token_id or 0)
+            logp = token_logprobs(self.model, batch["input_ids"], batch["attention_mask"])
+            mask = batch["completion_mask"]
+            weights, truncated = truncated_importance_weights(logp.detach(), batch["rollout_logp"], mask, cfg.tis_cap)
+            per_token, clipped = clipped_surrogate(logp, logp.detach(), batch["advantage"], cfg.clip_low, cfg.clip_high)
+            per_token = per_token * weights
+            kl = torch.zeros_like(per_token)
+            if cfg.kl_coef > 0:
+                kl = kl_to_reference(logp, self._reference_logprobs(batch), cfg.kl_estimator)
+                per_token = per_token + cfg.kl_coef * kl
+            loss = aggregate(per_token, mask, cfg.loss_aggregation, cfg.sampling.max_tokens, total=total)
+            loss.backward()
+            counted = mask.bool()
+            n = counted.sum().item()
+            sums["loss"] += loss.item()
+            sums["clipped"] += (clipped & counted).sum().item()
+            sums["kl"] += (kl.detach() * counted).sum().item()
+            sums["truncated"] += truncated * n
+            sums["entropy_proxy"] += -(logp.detach() * counted).sum().item()  # mean -log p of the sampled tokens
+        norm = torch.nn.utils.clip_grad_norm_(
+            [p for p in self.model.parameters() if p.requires_grad], cfg.max_grad_norm
+        )
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.version += 1
+        per_tok = max(tokens, 1)
+        return {"version": self.version, "loss": sums["loss"], "grad_norm": float(norm), "tokens": tokens,
+                "clip_fraction": sums["clipped"] / per_tok, "kl": sums["kl"] / per_tok,
+                "tis_truncated": sums["truncated"] / per_tok, "neg_logp": sums["entropy_proxy"] / per_tok,
+                "step_s": time.perf_counter() - started}  # fmt: skip
+
+    def payload(self):
+        """What the rollout engines load for the current version: adapter files (LoRA) or full weights."""
+        from uiray.rl.weight_sync import adapter_payload, full_payload
+
+        return adapter_payload(self.model) if self.cfg.lora.enabled else full_payload(self.model)
+
+    def greedy(self, prompt_ids: list[int], max_tokens: int) -> list[int]:
+        """The policy's greedy completion of `prompt_ids` (the weight-sync probe)."""
+        ids = torch.tensor([prompt_ids])
+        with torch.no_grad():
+            out = self.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_tokens,
+                                      do_sample=False, use_cache=True,
+                                      pad_token_id=self.tokenizer.pad_token_id or 0)  # fmt: skip
+        return out[0, ids.shape[1] :].tolist()
+
+    def save(self, directory: str) -> str:
+        self.model.save_pretrained(directory)
+        self.tokenizer.save_pretrained(directory)
+        return directory
+
+    def _reference_logprobs(self, batch: dict) -> torch.Tensor:
+        if not hasattr(self.model, "disable_adapter"):
+            raise ValueError("kl_coef > 0 with full fine-tuning needs a reference model; use LoRA (lora.enabled)")
+        with torch.no_grad(), self.model.disable_adapter():
+            return token_logprobs(self.model, batch["input_ids"], batch["attention_mask"])
+
+
+def token_logprobs(model, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """[B, L] log p(token t | tokens < t) (position 0: 0), in float32."""
+    logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[:, :-1].float()
+    picked = torch.gather(logits, -1, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    logp = picked - torch.logsumexp(logits, dim=-1)
+    return torch.nn.functional.pad(logp, (1, 0))
+
+
+def _collate(samples: list[dict], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-padded input ids, attention mask, a mask of the completion tokens, the rollout's log-probs placed
+    at the completion positions, and each sample's advantage."""
+    rows = [s["prompt_token_ids"] + s["token_ids"] for s in samples]
+    width = max(map(len, rows))
+    shape = (len(rows), width)
+    input_ids = torch.full(shape, pad_id, dtype=torch.long)
+    attention = torch.zeros(shape, dtype=torch.long)
+    completion = torch.zeros(shape, dtype=torch.long)
+    rollout = torch.zeros(shape, dtype=torch.float32)
+    for i, (row, sample) in enumerate(zip(rows, samples, strict=True)):
+        start = len(sample["prompt_token_ids"])
+        input_ids[i, : len(row)] = torch.tensor(row)
+        attention[i, : len(row)] = 1
+        completion[i, start : len(row)] = 1
+        rollout[i, start : len(row)] = torch.tensor(sample["logprobs"], dtype=torch.float32)
+    advantage = torch.tensor([float(s["advantage"]) for s in samples])
+    return {"input_ids": input_ids, "attention_mask": attention, "completion_mask": completion,
+            "rollout_logp": rollout, "advantage": advantage}  # fmt: skip
