@@ -268,6 +268,11 @@ def evaluate(trainable, global_rows: int, reference: dict, beta: float, pad_id: 
             _, stats = pair_loss(trainable, part, reference, beta, pad_id)
             sums = [a + weight * b for a, b in zip(sums, stats, strict=True)]
     trainable.model.train()
-    metrics = _metrics(all_sum(sums), "eval/")
+    totals = all_sum(sums)
+    if totals[-1] == 0:  # none split off, or none fits: say so instead of reporting a loss of 0
+        if rank == 0:
+            log.warning("dpo: no held-out pairs (none split off, or none fits train.seq_len): no held-out metrics")
+        return {}
+    metrics = _metrics(totals, "eval/")
     metrics.pop("pairs")
     return metrics
