@@ -152,18 +152,25 @@ def cmd_dpo(args: argparse.Namespace) -> int:
     return 0
 
 
+def eval_overrides(args: argparse.Namespace) -> list[str]:
+    """--models and --replies as config overrides. argparse's nargs="+" also takes the key=value overrides
+    that follow the models (`--models a b limit=5`): those are overrides, not models."""
+    models = [m for m in args.models or [] if "=" not in m]
+    overrides = [m for m in args.models or [] if "=" in m] + list(args.overrides)
+    if models:
+        overrides.append(f"models=[{','.join(models)}]")
+    if args.replies:
+        overrides.append(f"replies={args.replies}")
+        if not models and not any(o.startswith("models=") for o in overrides):
+            overrides.append("models=[]")  # given replies alone, unless models are named too
+    return overrides
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from uiray.config import EvalConfig
     from uiray.eval.run import run_eval
 
-    overrides = list(args.overrides)
-    if args.models:
-        overrides.append(f"models=[{','.join(args.models)}]")
-    if args.replies:
-        overrides.append(f"replies={args.replies}")
-        if not args.models and not any(o.startswith("models=") for o in overrides):
-            overrides.append("models=[]")  # given replies alone, unless models are named too
-    summary = run_eval(load_config(EvalConfig, args.config, overrides))
+    summary = run_eval(load_config(EvalConfig, args.config, eval_overrides(args)))
     table = {model: {k: row[k] for k in ("reward", "reward_ci", "render_ok", "page_found")}
              for model, row in summary["metrics"].items()}  # fmt: skip
     print(json.dumps({"metrics": table, "pairwise": summary["pairwise"], "timing": summary["timing"],

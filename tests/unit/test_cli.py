@@ -59,3 +59,15 @@ def test_log_level_sets_what_reaches_stderr_and_stdout_keeps_the_result(capsys, 
     logging.getLogger("uiray.train").debug("shown at DEBUG")
     assert capsys.readouterr().err == "[uiray train] shown at DEBUG\n"
     assert main(["--log-level", "info", "model", "list"]) == 0  # leave INFO behind for later tests
+
+
+def test_eval_models_and_replies_become_overrides_and_trailing_overrides_stay_overrides():
+    from uiray.cli import eval_overrides
+
+    def parse(*argv):
+        return eval_overrides(build_parser().parse_args(["eval", *argv]))
+
+    assert parse("--models", "base", "outputs/sft", "limit=5") == ["limit=5", "models=[base,outputs/sft]"]
+    assert parse("--replies", "r.jsonl") == ["replies=r.jsonl", "models=[]"]
+    assert parse("--replies", "r.jsonl", "--models", "m") == ["models=[m]", "replies=r.jsonl"]
+    assert parse("limit=3") == ["limit=3"]
