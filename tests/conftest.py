@@ -2,12 +2,16 @@
 that every session with slow tests starts first and checks last: tests must not stop clusters they did not start."""
 
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from tests.ray_head import RayHead, start_head
-from uiray.config import UI_SYSTEM_PROMPT, GenerateConfig
+from uiray.config import GenerateConfig
 
+ROOT = Path(__file__).resolve().parents[1]
 COUNTER_PROMPT = "a counter button"
 COUNTER_BODY = '<body><button id="b" onclick="this.textContent=+this.textContent+1">0</button></body>\n</html>\n```'
 # The taught reply starts with the default response prefix, so greedy decoding reproduces it whether
@@ -17,14 +21,18 @@ COUNTER_REPLY = GenerateConfig().response_prefix + COUNTER_BODY
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
-    """A tiny Qwen2 checkpoint fitted to answer COUNTER_PROMPT with COUNTER_REPLY (a few seconds)."""
-    from tests.tiny_model import build_tiny_model
+    """A tiny Qwen2 checkpoint fitted to answer COUNTER_PROMPT with COUNTER_REPLY (a few seconds).
 
-    return build_tiny_model(
-        tmp_path_factory.mktemp("models") / "tiny",
-        teach=[(COUNTER_PROMPT, COUNTER_REPLY)],
-        system_prompt=UI_SYSTEM_PROMPT,
-    )
+    Built in a fresh process: fitted in the test process, its weights depended on what earlier tests had done
+    to that process (a full-suite build differed from a lone one by up to 0.008 per weight, enough to move the
+    pinned SFT losses by 0.2 %)."""
+    out = tmp_path_factory.mktemp("models") / "tiny"
+    code = ("import sys; from pathlib import Path; from tests.conftest import COUNTER_PROMPT, COUNTER_REPLY; "
+            "from tests.tiny_model import build_tiny_model; from uiray.config import UI_SYSTEM_PROMPT; "
+            "build_tiny_model(Path(sys.argv[1]), teach=[(COUNTER_PROMPT, COUNTER_REPLY)], "
+            "system_prompt=UI_SYSTEM_PROMPT)")  # fmt: skip
+    subprocess.run([sys.executable, "-c", code, str(out)], cwd=ROOT, check=True, capture_output=True)
+    return out
 
 
 BYSTANDER = pytest.StashKey[RayHead]()
