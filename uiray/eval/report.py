@@ -116,11 +116,7 @@ def _card(answer: dict) -> str:
 
 
 def _components_chart(out: Path, models: list[str], answers: list[dict]) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     names = sorted({name for a in answers for name in a["components"]})
     fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(names) * max(1, len(models)) / 2), 3.6))
     width = 0.8 / max(1, len(models))
@@ -135,10 +131,7 @@ def _components_chart(out: Path, models: list[str], answers: list[dict]) -> str:
     ax.set_ylabel("mean over answers")
     ax.set_title("reward components per model")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "components.png", dpi=110)
-    plt.close(fig)
-    return "components.png"
+    return _save(fig, out, "components.png")
 
 
 def _curves_chart(out: Path, runs: dict[str, str]) -> str | None:
@@ -151,11 +144,7 @@ def _curves_chart(out: Path, runs: dict[str, str]) -> str | None:
     keys = [k for k in CURVE_KEYS if any(k in r for rows in curves.values() for r in rows)]
     if not keys:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.2), squeeze=False)
     for ax, key in zip(axes[0], keys, strict=True):
         for label, rows in curves.items():
@@ -165,7 +154,21 @@ def _curves_chart(out: Path, runs: dict[str, str]) -> str | None:
         ax.set_title(key)
         ax.set_xlabel("step")
         ax.legend(fontsize=8)
+    return _save(fig, out, "curves.png")
+
+
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (no display on a cluster node)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, out: Path, name: str) -> str:
     fig.tight_layout()
-    fig.savefig(out / "curves.png", dpi=110)
-    plt.close(fig)
-    return "curves.png"
+    fig.savefig(out / name, dpi=110)
+    _pyplot().close(fig)
+    return name
