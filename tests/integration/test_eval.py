@@ -14,7 +14,7 @@ from tests.stages import ROOT, job_env
 from uiray.config import EvalConfig, RayConfig
 from uiray.data.embedded import load_embedded
 from uiray.eval.metrics import METRICS
-from uiray.eval.run import run_eval
+from uiray.eval.run import EvalModel, _resumable, run_eval
 
 pytestmark = pytest.mark.slow
 
@@ -54,6 +54,19 @@ def test_given_replies_a_better_model_wins_every_prompt_and_metrics_are_answer_m
     assert full["render_ok"] == 1.0 and full["checklist_pass"] == 1.0 and empty["checklist_pass"] < 1.0
     assert full["reward_ci"][0] <= full["reward"] <= full["reward_ci"][1]
     assert "line 12: not valid JSON" in (out / "report.html").read_text()
+
+    # stopped after 3 answers (the 4th half written): a rerun keeps those 3, marked here, and scores the other 5
+    lines = (out / "answers.jsonl").read_text().splitlines()
+    marked = [json.dumps({**json.loads(line), "reward": 0.123}) for line in lines[:3]]
+    (out / "answers.jsonl").write_text("\n".join(marked) + "\n" + lines[3][:40])
+    again = run_eval(cfg)
+    records = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
+    assert len(records) == 8 and sum(r["reward"] == 0.123 for r in records) == 3
+    assert again["pairwise"][0]["b_wins"] == 0
+    # other answer-shaping settings, or another model under a label, keep nothing
+    assert len(_resumable(out, cfg, [])) == 8
+    assert {r["model"] for r in _resumable(out, cfg, [EvalModel("full", "some-model", "")])} == {"empty"}
+    assert _resumable(out, cfg.model_copy(update={"system_prompt": "Be brief."}), []) == []
 
 
 def test_eval_of_the_tiny_model_and_its_sft_adapter_writes_a_report_chromium_shows(tiny_model_dir, sft_run, tmp_path):

@@ -9,10 +9,13 @@
 Each model's engine lives in its own actor, killed when its last chunk is answered, so the next model loads
 into free memory while the browsers are still scoring the previous one's answers. Every answer is a record
 with the per-answer fields that metrics.py averages, so anyone can recompute the table from answers.jsonl.
+Records are appended as they are scored: a run stopped halfway and started again with the same settings and
+output_dir keeps them and answers only what is missing (resume.json says which settings they came from).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -105,20 +108,20 @@ def run_eval(cfg: EvalConfig) -> dict:
     if not models and not given:
         raise ConfigError("nothing to evaluate: give models=[...] and/or replies=FILE with at least one good row")
     out.mkdir(parents=True, exist_ok=True)
+    kept = _resumable(out, cfg, models)
     save_config(cfg, out)
     init_ray(cfg.ray)
     started = time.perf_counter()
     total = len(models) * len(prompts) * cfg.sampling.n + len(given)
     scoring = Scoring(start_reward_workers(cfg.scorers, cfg.reward), {p["id"]: p for p in prompts + extra}, out, total)
-    scoring.submit(_numbered(given))
+    scoring.keep(kept)
+    scoring.submit([g for g in _numbered(given) if _key(g) not in scoring.done])
     generation_s = {m.label: _generate(m, prompts, cfg, scoring) for m in models}
     answers = scoring.finish()
     for worker in scoring.workers:
         ray.kill(worker)
     wall = time.perf_counter() - started
     labels = [m.label for m in models] + list(dict.fromkeys(r["model"] for r in given))
-    with open(out / "answers.jsonl", "w", encoding="utf-8") as file:
-        file.writelines(json.dumps(a, ensure_ascii=False) + "\n" for a in answers)
     (out / "rejected_replies.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rejected))
     summary = {
         "models": labels, "prompts": len(prompts) + len(extra), "answers": len(answers),
@@ -143,6 +146,10 @@ def _generate(model: EvalModel, prompts: list[EvalPrompt], cfg: EvalConfig, scor
     gen_cfg = GenerateConfig(model=ModelConfig(name=model.name, dtype=cfg.dtype), engine=cfg.engine,
                              sampling=cfg.sampling, system_prompt=model.system_prompt,
                              response_prefix=cfg.response_prefix)  # fmt: skip
+    n = cfg.sampling.n
+    prompts = [p for p in prompts if any((model.label, p["id"], i) not in scoring.done for i in range(n))]
+    if not prompts:
+        return 0.0
     worker = ray.remote(GenerationWorker).options(num_cpus=1, num_gpus=cfg.gpus_per_engine).remote(gen_cfg.model_dump())
     chunks = [prompts[i : i + cfg.chunk] for i in range(0, len(prompts), cfg.chunk)]
     calls = [worker.generate.remote([p["prompt"] for p in chunk], cfg.sampling.model_dump()) for chunk in chunks]
@@ -156,7 +163,6 @@ def _generate(model: EvalModel, prompts: list[EvalPrompt], cfg: EvalConfig, scor
             except ray.exceptions.RayError as e:  # the engine did not load (a bad model path) or died
                 raise RuntimeError(f"generation with {model.label} ({model.name}) failed: {e}") from None
             seconds += took
-            n = cfg.sampling.n
             scoring.submit([{"model": model.label, "prompt_id": chunk[i // n]["id"], "sample": i % n,
                              "reply": r["reply"], "finish_reason": r["finish_reason"],
                              "completion_tokens": r["completion_tokens"]} for i, r in enumerate(replies)])  # fmt: skip
@@ -166,7 +172,8 @@ def _generate(model: EvalModel, prompts: list[EvalPrompt], cfg: EvalConfig, scor
 
 
 class Scoring:
-    """Answers in flight on the reward actors, and the records of those scored (progress bar with ETA)."""
+    """Answers in flight on the reward actors, and the records of those scored (appended to answers.jsonl as they
+    land; progress bar with ETA)."""
 
     def __init__(self, workers: list, prompts: dict[str, EvalPrompt], out: Path, total: int):
         from tqdm import tqdm
@@ -174,8 +181,17 @@ class Scoring:
         self.workers, self.prompts, self.out = workers, prompts, out
         self.pending: dict = {}
         self.answers: list[dict] = []
+        self.done: set[tuple] = set()
         self.bar = tqdm(total=total, desc="eval", unit="answer", dynamic_ncols=True)
         self._next = 0
+        self._file = open(out / "answers.jsonl", "w", encoding="utf-8")  # noqa: SIM115 (closed in finish)
+
+    def keep(self, records: list[dict]) -> None:
+        """Records of an earlier, stopped run with the same settings: counted as scored, not redone."""
+        for record in records:
+            self._add(record)
+        if records:
+            log.info(f"eval: resuming: {len(records)} answers already scored in {self.out / 'answers.jsonl'}")
 
     def submit(self, items: list[dict]) -> None:
         if not items:
@@ -201,14 +217,27 @@ class Scoring:
         for call in done:
             items = self.pending.pop(call)
             for item, outcome in zip(items, ray.get(call), strict=True):
-                self.answers.append(self._record(item, outcome))
-            self.bar.update(len(items))
+                self._add(self._record(item, outcome))
 
     def finish(self) -> list[dict]:
+        """Wait for the answers in flight; all records, sorted (and rewritten in that order)."""
         while self.pending:
             self.poll(timeout=1.0)
         self.bar.close()
-        return sorted(self.answers, key=lambda a: (a["model"], a["prompt_id"], a["sample"]))
+        self._file.close()
+        self.answers.sort(key=_key)
+        with open(self.out / "answers.jsonl", "w", encoding="utf-8") as file:
+            file.writelines(json.dumps(a, ensure_ascii=False) + "\n" for a in self.answers)
+        return self.answers
+
+    def _add(self, record: dict) -> None:
+        if _key(record) in self.done:
+            return
+        self.answers.append(record)
+        self.done.add(_key(record))
+        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._file.flush()
+        self.bar.update(1)
 
     def _record(self, item: dict, outcome: dict) -> dict:
         prompt = self.prompts[item["prompt_id"]]
@@ -258,6 +287,37 @@ class Scoring:
         path.parent.mkdir(parents=True, exist_ok=True)
         image.save(path, optimize=True)
         return str(path.relative_to(self.out))
+
+
+def _resumable(out: Path, cfg: EvalConfig, models: list[EvalModel]) -> list[dict]:
+    """Records of an earlier run in `out` that this one can keep: the same answer-shaping settings (prompt and
+    replies files by content), and per generated model the same model under the same label. Writes resume.json."""
+    settings = cfg.model_dump(mode="json", include={"prompts", "sampling", "engine", "dtype", "system_prompt",
+                                                    "response_prefix", "reward"})  # fmt: skip
+    for field in ("prompts", "replies"):
+        path = getattr(cfg, field)
+        if path and path != "heldout":
+            settings[f"{field}_sha256"] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    names = {m.label: m.name for m in models}
+    marker, answers = out / "resume.json", out / "answers.jsonl"
+    earlier = json.loads(marker.read_text()) if marker.is_file() else {}
+    marker.write_text(json.dumps({"settings": settings, "models": names}, indent=1))
+    if earlier.get("settings") != settings or not answers.is_file():
+        return []
+    records = []
+    for line in answers.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:  # the last line of a run killed while writing it
+            continue
+    generated_before = earlier["models"]
+    return [r for r in records
+            if (names[r["model"]] == generated_before.get(r["model"]) if r["model"] in names
+                else r["model"] not in generated_before and cfg.replies)]  # fmt: skip
+
+
+def _key(record: dict) -> tuple:
+    return record["model"], record["prompt_id"], record["sample"]
 
 
 def _numbered(given: list[dict]) -> list[dict]:
