@@ -82,3 +82,20 @@ def test_dpo_precomputes_the_reference_only_when_it_saves_work_and_only_for_pair
     planned = [r["id"] for b in _planned_batches(data.iterator(), one_epoch, opt, 1, seed=3) for r in b]
     read = [r["id"] for b in global_batches(data.iterator(), 2, epoch=0, seed=3) for r in b][:12]
     assert planned == read and len(set(planned)) == 12
+
+
+def test_dpo_holds_out_pairs_of_data_stage_prompts(ray_cluster):
+    """The data stage's pairs come from prompts it did not send to rl/ (split_key(prompt, 0) >= rl_fraction):
+    DPO's held-out coin must not be that same coin, or eval_fraction <= rl_fraction holds out nothing."""
+    import ray
+
+    from uiray.data.split import split_key
+    from uiray.train.dpo import split_pairs
+
+    prompts = [p for p in (f"page {i}" for i in range(400)) if split_key(p, 0) >= DataConfig().rl_fraction]
+    pairs = [{"prompt": p, "chosen": "a", "rejected": "b", "k": k} for p in prompts for k in range(2)]
+    train, held = split_pairs(ray.data.from_items(pairs), DPOConfig().eval_fraction, 0)
+    held_prompts = {r["prompt"] for r in held.iter_rows()}
+    train_prompts = {r["prompt"] for r in train.iter_rows()}
+    assert 0.05 * len(prompts) < len(held_prompts) < 0.15 * len(prompts)
+    assert not held_prompts & train_prompts and len(held_prompts | train_prompts) == len(prompts)

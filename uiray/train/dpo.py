@@ -34,15 +34,14 @@ log = logging.getLogger("uiray.train")
 
 def run_dpo(cfg: DPOConfig) -> dict:
     """`uiray dpo`: the driver. Pairs -> held-out split (by prompt) -> tokenized, length-checked, ordered -> fit."""
-    from uiray.train.data import encode_dpo, fit_to_length, held_out, ordered, read_rows
+    from uiray.train.data import encode_dpo, fit_to_length, ordered, read_rows
 
     if not cfg.lora.enabled and cfg.precompute_ref is False:
         raise ConfigError(
             "dpo: full fine-tuning (lora.enabled=false) needs precompute_ref=true (no adapter to switch off)"
         )
     tokenizer_path = prepare(cfg)
-    rows = read_rows(cfg.train_data, "pref").map(lambda r: {**r, "prompt_key": r["prompt"]})
-    train, held = held_out(rows, 0 if cfg.eval_data else cfg.eval_fraction, cfg.seed, key="prompt_key")
+    train, held = split_pairs(read_rows(cfg.train_data, "pref"), 0 if cfg.eval_data else cfg.eval_fraction, cfg.seed)
     if cfg.eval_data:
         held = read_rows(cfg.eval_data, "pref")
     encode = encode_dpo(tokenizer_path, cfg.system_prompt, cfg.train.seq_len)
@@ -55,6 +54,16 @@ def run_dpo(cfg: DPOConfig) -> dict:
                                                            "eval pairs")  # fmt: skip
         datasets["eval"] = encoded
     return fit(cfg, dpo_worker, datasets, "dpo", report)
+
+
+def split_pairs(rows, fraction: float, seed: int):
+    """(train, held-out) pairs, all pairs of a prompt on one side. The coin is salted: the data stage sent the
+    prompts whose plain split_key(prompt, 0) is below rl_fraction to rl/, so on its pairs an unsalted coin is
+    never below 0.1 and nothing would be held out."""
+    from uiray.train.data import held_out
+
+    keyed = rows.map(lambda r: {**r, "prompt_key": f"dpo-eval:{r['prompt']}"})
+    return held_out(keyed, fraction, seed, key="prompt_key")
 
 
 def dpo_worker(config: dict) -> None:
