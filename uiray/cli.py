@@ -152,6 +152,15 @@ def cmd_dpo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_grpo(args: argparse.Namespace) -> int:
+    from uiray.rl.config import GRPOConfig
+    from uiray.rl.driver import run_grpo_job
+
+    summary = run_grpo_job(load_config(GRPOConfig, args.config, args.overrides))
+    print(json.dumps(summary))
+    return 0
+
+
 def eval_overrides(args: argparse.Namespace) -> list[str]:
     """--models and --replies as config overrides. argparse's nargs="+" also takes the key=value overrides
     that follow the models (`--models a b limit=5`): those are overrides, not models."""
@@ -260,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
         stage_parser.add_argument("--config", help=f"YAML with {stage.upper()}Config fields (see configs/{stage}.yaml)")
         stage_parser.add_argument("overrides", nargs="*", help="overrides, e.g. train.lr=2e-5 scaling.strategy=zero2")
         stage_parser.set_defaults(func=cmd_sft if stage == "sft" else cmd_dpo)
+
+    grpo = sub.add_parser("grpo", help="online RL (GRPO): vLLM rollouts scored in the browser, weight sync, on Ray")
+    grpo.add_argument("--config", help="YAML with GRPOConfig fields (configs/grpo.yaml; recipes in configs/grpo/)")
+    grpo.add_argument("overrides", nargs="*", help="overrides, e.g. steps=50 max_staleness=0 model.name=outputs/m")
+    grpo.set_defaults(func=cmd_grpo)
 
     evaluate = sub.add_parser("eval", help="score models (or given replies) on held-out UI prompts; HTML report")
     evaluate.add_argument("--models", nargs="+", help="model names, checkpoint/adapter dirs or run dirs (outputs/sft)")

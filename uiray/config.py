@@ -152,7 +152,7 @@ class JudgeConfig(Strict):
 class RewardConfig(Strict):
     """`uiray reward` and the reward actors: render, probe and score a reply."""
 
-    preset: Literal["default", "frontcoder"] = "default"
+    preset: Literal["default", "frontcoder", "react"] = "default"
     """How components combine (see uiray/reward/compose.py)."""
     render: RenderConfig = RenderConfig()
     """Sandbox settings."""

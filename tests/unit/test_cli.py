@@ -13,6 +13,7 @@ def test_help_lists_only_working_commands():
         "dpo",
         "eval",
         "generate",
+        "grpo",
         "merge",
         "model",
         "render",

@@ -101,5 +101,18 @@ def test_stage_yaml_files_are_the_documented_defaults():
     from uiray.config import DataConfig, DPOConfig, EvalConfig, SFTConfig
 
     root = Path(__file__).resolve().parents[2] / "configs"
-    for name, cls in (("sft", SFTConfig), ("dpo", DPOConfig), ("data", DataConfig), ("eval", EvalConfig)):
+    from uiray.rl.config import GRPOConfig
+
+    stages = (("sft", SFTConfig), ("dpo", DPOConfig), ("data", DataConfig), ("eval", EvalConfig), ("grpo", GRPOConfig))
+    for name, cls in stages:
         assert load_config(cls, root / f"{name}.yaml") == cls(), f"configs/{name}.yaml differs from {cls.__name__}()"
+
+
+def test_grpo_recipes_load_with_their_published_settings():
+    from uiray.rl.config import GRPOConfig
+
+    frontcoder = load_config(GRPOConfig, CONFIGS / "grpo" / "frontcoder.yaml")
+    assert (frontcoder.sampling.n, frontcoder.kl_coef, frontcoder.lr, frontcoder.lora.enabled) == (4, 1e-3, 4e-6, False)
+    assert frontcoder.reward.preset == "frontcoder"
+    react = load_config(GRPOConfig, CONFIGS / "grpo" / "react.yaml")
+    assert (react.sampling.n, react.reward.preset) == (4, "react")

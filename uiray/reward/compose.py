@@ -74,6 +74,13 @@ PRESETS: dict[str, RewardPreset] = {
         gates=("repetition", "render"),
         weights={"checklist": 0.6, "similarity": 0.3, "length": 0.1},
     ),
+    # A React GRPO run's reward: is the page finished (completeness) and does clicking do something
+    # (interactivity), with validity as the render gate: it loads with no error, or it scores 0.
+    "react": RewardPreset(
+        "react",
+        gates=("repetition", "render"),
+        weights={"completeness": 0.5, "interactivity": 0.5},
+    ),
     # For runs without a checklist judge or reference pages: most weight on what the browser measures
     # (does clicking change the page, is the page finished, is it accessible and visually sound); the
     # judge and the reference keep a little weight so they count when they are configured. Length stays

@@ -71,6 +71,13 @@ class GRPOConfig(Strict):
     """vLLM engine settings of the rollout actors."""
     sync_check_every: int = Field(1, ge=0)
     """Compare the engine's greedy tokens with the learner's after every this many syncs (0: never)."""
+    checkpoint_every: int = Field(10, ge=1)
+    """Save policy, optimizer, step, version and prompt cursor every this many steps (and at the end)."""
+    checkpoint_keep: int = Field(2, ge=1)
+    """Newest checkpoints kept."""
+    resume: Literal["auto", "never"] = "auto"
+    """auto continues from the newest checkpoint in output_dir (no prompt replayed or skipped); never starts
+    over and refuses an output_dir that has checkpoints."""
     output_dir: str = "outputs/grpo"
     """Metrics, checkpoints and the final policy."""
     seed: int = Field(0, ge=0)

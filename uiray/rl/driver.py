@@ -1,17 +1,23 @@
 """`uiray grpo`: the GRPO loop, top to bottom.
 
-    prompts ─► RolloutWorker(s) (vLLM; samples tagged with the policy version) ─► RewardWorker(s) (Chromium)
+    PromptFeed ─► RolloutWorker(s) (vLLM; samples tagged with the policy version) ─► RewardWorker(s) (Chromium)
                     ▲                                                                  │
                     └── weight sync (adapter or full) ◄── Learner (one update per batch) ◄── group advantages
 
 Asynchrony is bounded by `max_staleness`: up to max_staleness + 1 rollout calls are in flight, so the engines
 generate the next batch while the learner trains on this one. A batch whose policy version lags the learner by
-more than max_staleness is dropped (counted) and its prompts asked again; with max_staleness = 0 every batch is
-generated after the previous update's sync, which is synchronous on-policy GRPO. docs/grpo.md draws both.
+more than max_staleness is dropped (counted) and its prompts go back to the feed; with max_staleness = 0 every
+batch is generated after the previous update's sync, which is synchronous on-policy GRPO. docs/grpo.md draws both.
 
 After every `sync_check_every` syncs the engine's greedy tokens on a probe prompt must equal the learner's: a
 version counter that advances while the engine keeps stale weights stops the run here instead of training on
 the wrong policy.
+
+Faults: rollout and reward actors restart (Ray) and redo their call. A restarted engine comes back with the
+starting weights, which the driver notices (it answers with an older version than it was sent) and re-syncs;
+its batch is then stale like any other. A call that fails outright hands its prompts back to the feed. Every
+`checkpoint_every` steps the learner's state, the step, the version and the feed's cursor (with the prompts of
+batches not yet trained on) are saved; `resume: auto` continues from there without replaying or skipping one.
 """
 
 from __future__ import annotations
@@ -19,16 +25,39 @@ from __future__ import annotations
 import json
 import logging
 import random
+import shutil
 import statistics
 import time
 from collections import deque
 from pathlib import Path
 
-from uiray.config import GenerateConfig, ModelConfig, save_config
+from uiray.config import ConfigError, GenerateConfig, save_config
 from uiray.rl.config import GRPOConfig
 
 log = logging.getLogger("uiray.rl")
 PROBE_TOKENS = 16
+
+
+def run_grpo_job(cfg: GRPOConfig) -> dict:
+    """`uiray grpo`: run_grpo as a Ray task on the cluster, next to the actors it drives, not in the submitting
+    process. Paths are made absolute first: the task may start in another directory or on another node."""
+    import ray
+
+    from uiray.cluster import init_ray
+
+    local = {"output_dir": str(Path(cfg.output_dir).resolve()), "prompts": str(Path(cfg.prompts).resolve())}
+    if Path(cfg.model.name).exists():
+        local["model"] = cfg.model.model_copy(update={"name": str(Path(cfg.model.name).resolve())})
+    cfg = cfg.model_copy(update=local)
+    init_ray(cfg.ray)
+    return ray.get(ray.remote(_driver_task).options(num_cpus=0, max_retries=0).remote(cfg.model_dump()))
+
+
+def _driver_task(cfg: dict) -> dict:
+    from uiray.logs import setup_logging
+
+    setup_logging()
+    return run_grpo(GRPOConfig.model_validate(cfg))
 
 
 def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
@@ -40,72 +69,217 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
     from uiray.rl.learner import Learner
     from uiray.rl.prompts import load_rl_prompts
     from uiray.rl.rollout import start_rollout_workers
-    from uiray.rl.weight_sync import greedy_matches
 
     out = Path(cfg.output_dir)
+    resume_from = _checkpoint_to_resume(cfg, out)
     out.mkdir(parents=True, exist_ok=True)
     save_config(cfg, out)
     prompts = prompts if prompts is not None else load_rl_prompts(cfg.prompts)
     init_ray(cfg.ray)
-    engine_cfg = GenerateConfig(model=ModelConfig(name=_engine_model(cfg)), engine=cfg.engine,
+    engine_cfg = GenerateConfig(model=cfg.model.model_copy(update={"name": _engine_model(cfg)}), engine=cfg.engine,
                                 system_prompt=cfg.system_prompt or "", response_prefix=cfg.response_prefix)  # fmt: skip
     # CPUs: the engines and the learner each hold one; browsers are placed by the `render` resource and ask
     # for no CPU of their own, so a 2-core laptop runs all three roles
     rollouts = start_rollout_workers(cfg.rollout_workers, engine_cfg, cfg.lora.r if cfg.lora.enabled else None)
     scorers = start_reward_workers(cfg.scorers, cfg.reward, num_cpus=0)
     learner = ray.remote(Learner).options(num_cpus=1).remote(cfg.model_dump())
-    order = _prompt_stream(prompts, cfg.seed)
-    inflight: deque = deque()
-    counts = {"dropped_batches": 0, "zero_variance_groups": 0, "syncs": 0, "sync_checks": 0}
-    metrics: list[dict] = []
-    version, calls = 0, 0
-    started = time.perf_counter()
-    while len(metrics) < cfg.steps:
+    state = json.loads((resume_from / "driver_state.json").read_text()) if resume_from else {}
+    feed = PromptFeed(len(prompts), cfg.seed, state.get("feed"))
+    counts = state.get("counts") or dict.fromkeys(COUNTS, 0)
+    step = state.get("step", 0)
+    metrics_file = out / "metrics.jsonl"
+    _keep_metrics(metrics_file, step)
+    version = ray.get(learner.load_state.remote(str(resume_from))) if resume_from else 0
+    synced = [version] * len(rollouts)  # the version each engine was last sent
+    if resume_from:
+        log.info(f"grpo: resuming from {resume_from} (step {step}, policy version {version})")
+        _sync(rollouts, learner, version, cfg)
+    inflight: deque = deque()  # (call, prompt indices, engine index, the version the engine had been sent)
+    calls, started, done_steps = 0, time.perf_counter(), 0
+    while step < cfg.steps:
         while len(inflight) < cfg.max_staleness + 1:  # keep the engines busy, within the staleness bound
-            batch = [next(order) for _ in range(cfg.prompts_per_step)]
-            worker = rollouts[calls % len(rollouts)]
-            inflight.append((worker.generate.remote([p["prompt"] for p in batch], cfg.sampling.model_dump()), batch))
+            w = calls % len(rollouts)
+            batch = feed.take(cfg.prompts_per_step)
+            texts = [prompts[i]["prompt"] for i in batch]
+            inflight.append((rollouts[w].generate.remote(texts, cfg.sampling.model_dump()), batch, w, synced[w]))
             calls += 1
         waited = time.perf_counter()
-        call, batch = inflight.popleft()
-        rollout_version, samples = ray.get(call)
+        call, batch, w, sent = inflight.popleft()
+        try:
+            rollout_version, samples = ray.get(call)
+        except ray.exceptions.RayError as e:  # the engine died more often than Ray retries a call
+            log.warning(f"grpo: rollout call lost ({type(e).__name__}); its {len(batch)} prompts go back")
+            counts["lost_batches"] += 1
+            feed.give_back(batch)
+            continue
         rollout_wait = time.perf_counter() - waited
+        if rollout_version < sent:  # restarted with the starting weights, then redid the call
+            counts["rollout_restarts_seen"] += 1
+            log.warning(f"grpo: rollout engine {w} restarted (answered at v{rollout_version}, was sent v{sent})")
+            _sync([rollouts[w]], learner, version, cfg)
         if version - rollout_version > cfg.max_staleness:
             counts["dropped_batches"] += 1
+            feed.give_back(batch)
             continue
         waited = time.perf_counter()
-        rewards = _score(scorers, batch, samples, cfg.sampling.n)
+        try:
+            rewards = _score(scorers, [prompts[i] for i in batch], samples, cfg.sampling.n)
+        except ray.exceptions.RayError as e:
+            log.warning(f"grpo: reward call lost ({type(e).__name__}); its {len(batch)} prompts go back")
+            counts["lost_batches"] += 1
+            feed.give_back(batch)
+            continue
         reward_wait = time.perf_counter() - waited
         groups = _with_advantages(samples, rewards, cfg)
         counts["zero_variance_groups"] += groups["zero_variance"]
+        staleness = version - rollout_version  # versions between the sampling policy and the one updated now
         stats = ray.get(learner.step.remote(groups["samples"])) if groups["samples"] else {"version": version}
         version = stats["version"]
         waited = time.perf_counter()
-        payload = learner.payload.remote()
-        load = "load_adapter" if cfg.lora.enabled else "load_full"
-        ray.get([getattr(worker, load).remote(payload, version) for worker in rollouts])
+        _sync(rollouts, learner, version, cfg)
+        synced = [version] * len(rollouts)
         counts["syncs"] += 1
         sync_s = time.perf_counter() - waited
         if cfg.sync_check_every and counts["syncs"] % cfg.sync_check_every == 0:
-            prompt_ids, engine_tokens = ray.get(rollouts[0].greedy.remote(prompts[0]["prompt"], PROBE_TOKENS))
-            learner_tokens = ray.get(learner.greedy.remote(prompt_ids, PROBE_TOKENS))
-            if not greedy_matches(engine_tokens, learner_tokens):
-                raise RuntimeError(f"weight sync check failed at policy version {version}: the engine's greedy "
-                                   "tokens differ from the learner's (it kept stale weights)")  # fmt: skip
+            counts["rollout_restarts_seen"] += _check_sync(rollouts[0], learner, prompts[0]["prompt"], version, cfg)
             counts["sync_checks"] += 1
-        row = _step_metrics(len(metrics) + 1, version, rollout_version, samples, rewards, stats)
-        row.update(rollout_wait_s=rollout_wait, reward_wait_s=reward_wait, sync_s=sync_s, **counts)
-        metrics.append(row)
-        _log(row, cfg.steps, started)
+        step += 1
+        done_steps += 1
+        row = _step_metrics(step, version, rollout_version, staleness, samples, rewards, stats)
+        row.update(prompts=batch, rollout_wait_s=rollout_wait, reward_wait_s=reward_wait, sync_s=sync_s, **counts)
+        with open(metrics_file, "a", encoding="utf-8") as file:
+            file.write(json.dumps(row) + "\n")
+        _log(row, cfg.steps, done_steps, started)
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            pending = [i for _, b, _, _ in inflight for i in b]
+            _checkpoint(out, cfg, learner, step, {"feed": feed.state(pending), "counts": counts, "step": step})
     ray.get(learner.save.remote(str(out / "final")))
-    (out / "metrics.jsonl").write_text("".join(json.dumps(m) + "\n" for m in metrics))
-    summary = {"steps": len(metrics), "version": version, "seconds": round(time.perf_counter() - started, 1),
-               "final": str(out / "final"), **counts,
+    restarts = _restarts({"rollout": rollouts, "reward": scorers})
+    metrics = [json.loads(line) for line in metrics_file.read_text().splitlines()]
+    summary = {"steps": step, "version": version, "seconds": round(time.perf_counter() - started, 1),
+               "final": str(out / "final"), "resumed_from": str(resume_from) if resume_from else None, **counts,
+               "restarts": restarts, "prompts_drawn": feed.drawn, "prompts_requeued": feed.requeued,
+               "prompts_pending": feed.state([i for _, b, _, _ in inflight for i in b])["owed"],
                "reward_first": metrics[0]["reward_mean"], "reward_last": metrics[-1]["reward_mean"]}  # fmt: skip
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     for actor in [*rollouts, *scorers, learner]:
         ray.kill(actor)
     return summary
+
+
+COUNTS = ("dropped_batches", "lost_batches", "rollout_restarts_seen", "zero_variance_groups", "syncs", "sync_checks")
+
+
+class PromptFeed:
+    """Prompt indices in seeded, reshuffled passes; prompts handed back (a dropped or lost batch) come first.
+
+    Its state is the count drawn from the passes and the prompts owed: those handed back and, in a checkpoint,
+    those of batches in flight. A resumed feed redraws the passes from the seed, skips what was drawn, and owes
+    the same prompts, so every prompt is trained on exactly as if the run had not stopped.
+    """
+
+    def __init__(self, size: int, seed: int, state: dict | None = None):
+        self.size, self.seed = size, seed
+        self.drawn = 0
+        self.requeued = (state or {}).get("requeued", 0)
+        self.owed: deque[int] = deque((state or {}).get("owed", []))
+        self._passes = self._indices()
+        for _ in range((state or {}).get("drawn", 0)):
+            self._next()
+
+    def take(self, k: int) -> list[int]:
+        return [self.owed.popleft() if self.owed else self._next() for _ in range(k)]
+
+    def give_back(self, indices: list[int]) -> None:
+        self.owed.extend(indices)
+        self.requeued += len(indices)
+
+    def state(self, in_flight: list[int]) -> dict:
+        return {"drawn": self.drawn, "owed": [*self.owed, *in_flight], "requeued": self.requeued}
+
+    def _next(self) -> int:
+        self.drawn += 1
+        return next(self._passes)
+
+    def _indices(self):
+        rng = random.Random(self.seed)
+        while True:
+            order = list(range(self.size))
+            rng.shuffle(order)
+            yield from order
+
+
+def _sync(rollouts: list, learner, version: int, cfg: GRPOConfig) -> None:
+    """Every engine in `rollouts` serves the learner's current policy as `version`."""
+    import ray
+
+    payload = learner.payload.remote()
+    load = "load_adapter" if cfg.lora.enabled else "load_full"
+    ray.get([getattr(worker, load).remote(payload, version) for worker in rollouts])
+
+
+def _check_sync(engine, learner, prompt: str, version: int, cfg: GRPOConfig) -> int:
+    """The engine's greedy tokens on `prompt` equal the learner's, or the run stops; the restarts it saw (an
+    engine that died after its sync answers with the starting weights: it is synced again and asked again)."""
+    import ray
+
+    from uiray.rl.weight_sync import greedy_matches
+
+    for restarts in range(3):
+        prompt_ids, engine_tokens = ray.get(engine.greedy.remote(prompt, PROBE_TOKENS))
+        learner_tokens = ray.get(learner.greedy.remote(prompt_ids, PROBE_TOKENS))
+        if greedy_matches(engine_tokens, learner_tokens):
+            return restarts
+        if ray.get(engine.policy_version.remote()) == version:
+            break
+        _sync([engine], learner, version, cfg)
+    raise RuntimeError(f"weight sync check failed at policy version {version}: the engine's greedy tokens "
+                       "differ from the learner's (it kept stale weights)")  # fmt: skip
+
+
+def _checkpoint(out: Path, cfg: GRPOConfig, learner, step: int, state: dict) -> None:
+    """checkpoints/step_N/: the policy, learner_state.pt and driver_state.json (written last: it marks a complete
+    checkpoint); the oldest beyond checkpoint_keep go."""
+    import ray
+
+    path = out / "checkpoints" / f"step_{step:06d}"
+    path.mkdir(parents=True, exist_ok=True)
+    ray.get(learner.save_state.remote(str(path)))
+    (path / "driver_state.json").write_text(json.dumps(state))
+    for old in _checkpoints(out)[: -cfg.checkpoint_keep]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _checkpoints(out: Path) -> list[Path]:
+    return sorted(p.parent for p in (out / "checkpoints").glob("step_*/driver_state.json"))
+
+
+def _checkpoint_to_resume(cfg: GRPOConfig, out: Path) -> Path | None:
+    found = _checkpoints(out)
+    if found and cfg.resume == "never":
+        raise ConfigError(f"{out} has checkpoints and resume=never: pick another output_dir or use resume=auto")
+    return found[-1] if found and cfg.resume == "auto" else None
+
+
+def _keep_metrics(path: Path, step: int) -> None:
+    """metrics.jsonl up to `step` (a resumed run redoes the steps after its checkpoint)."""
+    if not path.exists():
+        return
+    rows = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= step]
+    path.write_text("".join(row + "\n" for row in rows))
+
+
+def _restarts(roles: dict[str, list]) -> dict[str, int | None]:
+    """Restarts per role, from Ray's state API (None where it cannot say)."""
+    from ray.util.state import get_actor
+
+    counted: dict[str, int | None] = {}
+    for role, actors in roles.items():
+        try:
+            counted[role] = sum(get_actor(a._actor_id.hex()).num_restarts for a in actors)
+        except Exception:  # noqa: BLE001 - no dashboard (a cluster started without one)
+            counted[role] = None
+    return counted
 
 
 def _engine_model(cfg: GRPOConfig) -> str:
@@ -114,17 +288,8 @@ def _engine_model(cfg: GRPOConfig) -> str:
     from uiray.models import adapter_config
 
     if adapter_config(cfg.model.name) and cfg.lora.enabled:
-        raise ValueError(f"{cfg.model.name} is an adapter: merge it first (uiray merge) and start GRPO from that")
+        raise ConfigError(f"{cfg.model.name} is an adapter: merge it first (uiray merge) and start GRPO from that")
     return cfg.model.name
-
-
-def _prompt_stream(prompts: list[dict], seed: int):
-    """Prompts forever, reshuffled each pass (seeded)."""
-    rng = random.Random(seed)
-    while True:
-        order = list(prompts)
-        rng.shuffle(order)
-        yield from order
 
 
 def _score(scorers: list, batch: list[dict], samples: list[dict], n: int) -> list[dict]:
@@ -135,11 +300,8 @@ def _score(scorers: list, batch: list[dict], samples: list[dict], n: int) -> lis
     for g, prompt in enumerate(batch):
         requests = []
         for sample in samples[g * n : (g + 1) * n]:
-            request = {
-                "prompt": prompt["prompt"],
-                "response": sample["reply"],
-                "num_tokens": sample["completion_tokens"],
-            }
+            request = {"prompt": prompt["prompt"], "response": sample["reply"],
+                       "num_tokens": sample["completion_tokens"]}  # fmt: skip
             request.update({k: prompt[k] for k in ("checklist", "reference") if prompt.get(k)})
             requests.append(request)
         calls.append(scorers[g % len(scorers)].score.remote(requests))
@@ -166,14 +328,15 @@ def _with_advantages(samples: list[dict], outcomes: list[dict], cfg: GRPOConfig)
     return {"samples": kept, "zero_variance": int(zero.sum())}
 
 
-def _step_metrics(step: int, version: int, rollout_version: int, samples, outcomes, stats: dict) -> dict:
+def _step_metrics(step: int, version: int, rollout_version: int, staleness: int, samples, outcomes, stats) -> dict:
     rewards = [o["reward"] for o in outcomes]
     components: dict[str, list[float]] = {}
     for outcome in outcomes:
         for name, value in outcome["breakdown"]["components"].items():
             components.setdefault(name, []).append(value)
     return {
-        "step": step, "version": version, "staleness": version - 1 - rollout_version,
+        "step": step, "version": version, "rollout_version": rollout_version,
+        "staleness": staleness,
         "reward_mean": statistics.fmean(rewards), "reward_std": statistics.pstdev(rewards),
         **{f"reward/{k}": statistics.fmean(v) for k, v in sorted(components.items())},
         "truncated": statistics.fmean(s["finish_reason"] == "length" for s in samples),
@@ -182,9 +345,9 @@ def _step_metrics(step: int, version: int, rollout_version: int, samples, outcom
     }  # fmt: skip
 
 
-def _log(row: dict, steps: int, started: float) -> None:
+def _log(row: dict, steps: int, done: int, started: float) -> None:
     elapsed = time.perf_counter() - started
-    eta = elapsed / row["step"] * (steps - row["step"])
+    eta = elapsed / done * (steps - row["step"])
     log.info(f"grpo step {row['step']}/{steps} reward {row['reward_mean']:.3f}±{row['reward_std']:.3f} "
              f"loss {row.get('loss', float('nan')):.4f} staleness {row['staleness']} "
              f"tokens {row['response_tokens']:.0f} eta {eta:.0f}s")  # fmt: skip

@@ -12,6 +12,7 @@ This first version runs one process (the learner group of N ranks through the tr
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import torch
 
@@ -32,6 +33,10 @@ class Learner:
         lora = self.cfg.lora.model_copy(update={"dropout": 0.0})
         self.model, self.tokenizer = load_model(self.cfg.model, lora, "sdpa", self.cfg.seed)
         self.model.eval()  # no dropout; gradients flow all the same
+        self.reference = None  # with LoRA the reference is the adapter switched off: no second model
+        if self.cfg.kl_coef > 0 and not self.cfg.lora.enabled:
+            self.reference, _ = load_model(self.cfg.model, lora, "sdpa", self.cfg.seed)
+            self.reference.eval().requires_grad_(False)
         self.optimizer = adamw(self.cfg.lr, self.cfg.weight_decay)(self.model)
         self.version = 0
         self.micro_batch = 2
@@ -93,15 +98,38 @@ class Learner:
         return out[0, ids.shape[1] :].tolist()
 
     def save(self, directory: str) -> str:
+        """The policy as a peft adapter (LoRA) or a checkpoint, loadable by every stage and vLLM."""
         self.model.save_pretrained(directory)
         self.tokenizer.save_pretrained(directory)
         return directory
 
+    def save_state(self, directory: str) -> int:
+        """What resuming needs: the policy (save()), the trainable weights, the optimizer and the version."""
+        self.save(directory)
+        trainable = {n: p.detach() for n, p in self.model.named_parameters() if p.requires_grad}
+        state = {"trainable": trainable, "optimizer": self.optimizer.state_dict(), "version": self.version}
+        torch.save(state, Path(directory) / "learner_state.pt")
+        return self.version
+
+    def load_state(self, directory: str) -> int:
+        """Continue from save_state(directory); the version it held."""
+        state = torch.load(Path(directory) / "learner_state.pt", map_location="cpu", weights_only=True)
+        missing = self.model.load_state_dict(state["trainable"], strict=False).unexpected_keys
+        if missing:
+            raise ValueError(f"{directory}: checkpoint weights this policy does not have: {missing[:3]}")
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.version = int(state["version"])
+        return self.version
+
+    def current_version(self) -> int:
+        return self.version
+
     def _reference_logprobs(self, batch: dict) -> torch.Tensor:
-        if not hasattr(self.model, "disable_adapter"):
-            raise ValueError("kl_coef > 0 with full fine-tuning needs a reference model; use LoRA (lora.enabled)")
-        with torch.no_grad(), self.model.disable_adapter():
-            return token_logprobs(self.model, batch["input_ids"], batch["attention_mask"])
+        with torch.no_grad():
+            if self.reference is not None:  # full fine-tuning: a frozen copy of the starting model
+                return token_logprobs(self.reference, batch["input_ids"], batch["attention_mask"])
+            with self.model.disable_adapter():
+                return token_logprobs(self.model, batch["input_ids"], batch["attention_mask"])
 
 
 def token_logprobs(model, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -43,6 +43,10 @@ class RolloutWorker:
         [sample] = self.generator.generate([prompt], sampling, token_logprobs=True)
         return sample["prompt_token_ids"], sample["token_ids"]
 
+    def policy_version(self) -> int:
+        """The version it serves (0 after a restart: the starting weights)."""
+        return self.version
+
     def load_adapter(self, payload: dict[str, bytes], version: int) -> int:
         """Serve a new LoRA adapter as the policy of `version` (a fresh LoRA id, so vLLM loads it anew)."""
         from vllm.lora.request import LoRARequest
