@@ -271,12 +271,14 @@ def _keep_metrics(path: Path, step: int) -> None:
 
 def _restarts(roles: dict[str, list]) -> dict[str, int | None]:
     """Restarts per role, from Ray's state API (None where it cannot say)."""
+    import ray
     from ray.util.state import get_actor
 
+    address = ray.get_runtime_context().gcs_address  # this cluster's, not whichever else runs on the machine
     counted: dict[str, int | None] = {}
     for role, actors in roles.items():
         try:
-            counted[role] = sum(get_actor(a._actor_id.hex()).num_restarts for a in actors)
+            counted[role] = sum(get_actor(a._actor_id.hex(), address=address).num_restarts for a in actors)
         except Exception:  # noqa: BLE001 - no dashboard (a cluster started without one)
             counted[role] = None
     return counted
