@@ -146,7 +146,8 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
         step += 1
         done_steps += 1
         row = _step_metrics(step, version, rollout_version, staleness, samples, rewards, stats)
-        row.update(prompts=batch, rollout_wait_s=rollout_wait, reward_wait_s=reward_wait, sync_s=sync_s, **counts)
+        row.update(prompts=batch, rollout_wait_s=rollout_wait, reward_wait_s=reward_wait, sync_s=sync_s,
+                   elapsed_s=time.perf_counter() - started, **counts)  # fmt: skip
         with open(metrics_file, "a", encoding="utf-8") as file:
             file.write(json.dumps(row) + "\n")
         _log(row, cfg.steps, done_steps, started)
