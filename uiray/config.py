@@ -463,8 +463,10 @@ class EvalConfig(Strict):
     reference, category)."""
     limit: int | None = Field(None, ge=1)
     """Use only the first this many prompts (quick runs)."""
-    sampling: SamplingConfig = SamplingConfig(temperature=0.0, n=1, max_tokens=1536)
-    """Sampling (n samples per prompt; fixed seeds; greedy by default)."""
+    sampling: SamplingConfig = SamplingConfig(temperature=0.0, n=1, max_tokens=2816)
+    """Sampling (n samples per prompt; fixed seeds; greedy by default). max_tokens leaves room for the longest
+    answer the data stage keeps (its max_tokens): the embedded corpus's pages run ~1,700-2,350 SmolLM2 tokens,
+    so an SFT model that learned them is cut at 1,536 (the earlier default) and scored as truncated."""
     engine: EngineConfig = EngineConfig()
     """vLLM engine settings."""
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = "bfloat16"

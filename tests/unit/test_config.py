@@ -116,3 +116,10 @@ def test_grpo_recipes_load_with_their_published_settings():
     assert frontcoder.reward.preset == "frontcoder"
     react = load_config(GRPOConfig, CONFIGS / "grpo" / "react.yaml")
     assert (react.sampling.n, react.reward.preset) == (4, "react")
+
+
+def test_eval_leaves_room_for_the_longest_answer_the_data_stage_keeps():
+    """An eval cut shorter than the training pages scores a model that learned them as truncated."""
+    from uiray.config import EvalConfig
+
+    assert EvalConfig().sampling.max_tokens >= DataConfig().max_tokens
