@@ -19,7 +19,7 @@ import psutil
 import pytest
 
 from tests.stages import ROOT, job_env
-from uiray.config import LoraConfig, ModelConfig, RayConfig, SamplingConfig
+from uiray.config import LoraConfig, ModelConfig, RayConfig, SamplingConfig, WandbConfig
 from uiray.rl.config import GRPOConfig
 from uiray.rl.driver import PromptFeed, run_grpo
 
@@ -58,7 +58,7 @@ def test_full_weight_grpo_checks_every_sync_and_survives_killed_actors(ray_clust
     # full fine-tuning: full weights are synced and checked here, the LoRA path in the resume test below
     cfg = GRPOConfig(model=ModelConfig(name=str(tiny_model_dir), dtype="float32"), steps=STEPS, prompts_per_step=2,
                      sampling=SAMPLING, lr=LR, lora=LoraConfig(enabled=False), max_staleness=0,
-                     output_dir=str(out), ray=RayConfig())  # fmt: skip
+                     output_dir=str(out), ray=RayConfig(), wandb=WandbConfig(mode="disabled"))  # fmt: skip
     killed: list[str] = []
     killers = [threading.Thread(target=_kill_actor_when, args=(out / "metrics.jsonl", rows, name, killed))
                for rows, name in ((2, "RolloutWorker"), (5, "RewardWorker"))]  # fmt: skip
@@ -120,3 +120,6 @@ def test_sigkilled_grpo_job_resumes_without_replaying_or_skipping_a_prompt(tiny_
     # the prompts trained on are the seeded stream's, in order: none replayed, none skipped
     feed = PromptFeed(len(PROMPTS), 0)
     assert [r["prompts"] for r in rows] == [feed.take(2) for _ in range(5)]
+    # wandb (offline by default): the resumed run continued the killed one's wandb run
+    runs = sorted(p.name for p in (out / "wandb").glob("offline-run-*"))
+    assert len(runs) == 2 and len({name.rsplit("-", 1)[1] for name in runs}) == 1, runs

@@ -15,6 +15,7 @@ from uiray.config import (
     RewardConfig,
     SamplingConfig,
     Strict,
+    WandbConfig,
 )
 
 
@@ -78,6 +79,8 @@ class GRPOConfig(Strict):
     resume: Literal["auto", "never"] = "auto"
     """auto continues from the newest checkpoint in output_dir (no prompt replayed or skipped); never starts
     over and refuses an output_dir that has checkpoints."""
+    wandb: WandbConfig = WandbConfig()
+    """wandb logging (offline by default: output_dir/wandb, for a later `wandb sync`)."""
     output_dir: str = "outputs/grpo"
     """Metrics, checkpoints and the final policy."""
     seed: int = Field(0, ge=0)

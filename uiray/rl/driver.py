@@ -33,6 +33,7 @@ from pathlib import Path
 
 from uiray.config import ConfigError, GenerateConfig, save_config
 from uiray.rl.config import GRPOConfig
+from uiray.rl.steplog import StepLog
 
 log = logging.getLogger("uiray.rl")
 PROBE_TOKENS = 16
@@ -87,15 +88,14 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
     feed = PromptFeed(len(prompts), cfg.seed, state.get("feed"))
     counts = state.get("counts") or dict.fromkeys(COUNTS, 0)
     step = state.get("step", 0)
-    metrics_file = out / "metrics.jsonl"
-    _keep_metrics(metrics_file, step)
+    steplog = StepLog(cfg, out, step, state.get("wandb_id"))
     version = ray.get(learner.load_state.remote(str(resume_from))) if resume_from else 0
     synced = [version] * len(rollouts)  # the version each engine was last sent
     if resume_from:
         log.info(f"grpo: resuming from {resume_from} (step {step}, policy version {version})")
         _sync(rollouts, learner, version, cfg)
     inflight: deque = deque()  # (call, prompt indices, engine index, the version the engine had been sent)
-    calls, started, done_steps = 0, time.perf_counter(), 0
+    calls, started = 0, time.perf_counter()
     while step < cfg.steps:
         while len(inflight) < cfg.max_staleness + 1:  # keep the engines busy, within the staleness bound
             w = calls % len(rollouts)
@@ -144,19 +144,18 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
             counts["rollout_restarts_seen"] += _check_sync(rollouts[0], learner, prompts[0]["prompt"], version, cfg)
             counts["sync_checks"] += 1
         step += 1
-        done_steps += 1
         row = _step_metrics(step, version, rollout_version, staleness, samples, rewards, stats)
         row.update(prompts=batch, rollout_wait_s=rollout_wait, reward_wait_s=reward_wait, sync_s=sync_s,
                    elapsed_s=time.perf_counter() - started, **counts)  # fmt: skip
-        with open(metrics_file, "a", encoding="utf-8") as file:
-            file.write(json.dumps(row) + "\n")
-        _log(row, cfg.steps, done_steps, started)
+        steplog.write(row)
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
             pending = [i for _, b, _, _ in inflight for i in b]
-            _checkpoint(out, cfg, learner, step, {"feed": feed.state(pending), "counts": counts, "step": step})
+            _checkpoint(out, cfg, learner, step, {"feed": feed.state(pending), "counts": counts, "step": step,
+                                                  "wandb_id": steplog.wandb_id})  # fmt: skip
     ray.get(learner.save.remote(str(out / "final")))
     restarts = _restarts({"rollout": rollouts, "reward": scorers})
-    metrics = [json.loads(line) for line in metrics_file.read_text().splitlines()]
+    steplog.finish()
+    metrics = steplog.rows()
     summary = {"steps": step, "version": version, "seconds": round(time.perf_counter() - started, 1),
                "final": str(out / "final"), "resumed_from": str(resume_from) if resume_from else None, **counts,
                "restarts": restarts, "prompts_drawn": feed.drawn, "prompts_requeued": feed.requeued,
@@ -262,14 +261,6 @@ def _checkpoint_to_resume(cfg: GRPOConfig, out: Path) -> Path | None:
     return found[-1] if found and cfg.resume == "auto" else None
 
 
-def _keep_metrics(path: Path, step: int) -> None:
-    """metrics.jsonl up to `step` (a resumed run redoes the steps after its checkpoint)."""
-    if not path.exists():
-        return
-    rows = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= step]
-    path.write_text("".join(row + "\n" for row in rows))
-
-
 def _restarts(roles: dict[str, list]) -> dict[str, int | None]:
     """Restarts per role, from Ray's state API (None where it cannot say)."""
     import ray
@@ -346,11 +337,3 @@ def _step_metrics(step: int, version: int, rollout_version: int, staleness: int,
         "response_tokens": statistics.fmean(s["completion_tokens"] for s in samples),
         **{k: v for k, v in stats.items() if k != "version"},
     }  # fmt: skip
-
-
-def _log(row: dict, steps: int, done: int, started: float) -> None:
-    elapsed = time.perf_counter() - started
-    eta = elapsed / done * (steps - row["step"])
-    log.info(f"grpo step {row['step']}/{steps} reward {row['reward_mean']:.3f}±{row['reward_std']:.3f} "
-             f"loss {row.get('loss', float('nan')):.4f} staleness {row['staleness']} "
-             f"tokens {row['response_tokens']:.0f} eta {eta:.0f}s")  # fmt: skip
