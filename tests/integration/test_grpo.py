@@ -36,16 +36,21 @@ def _prompts() -> list[dict]:
     return [{"id": str(i), "prompt": p, "checklist": BUTTON, "reference": None} for i, p in enumerate(PROMPTS)]
 
 
-def _kill_actor_when(metrics, rows: int, class_name: str, killed: list) -> None:
-    """SIGKILL the process of a live `class_name` actor once metrics.jsonl has `rows` steps (a crash mid-run)."""
+def _alive(class_name: str) -> list:
     import ray
     from ray.util.state import list_actors
 
     address = ray.get_runtime_context().gcs_address
+    return list_actors(address, filters=[("class_name", "=", class_name), ("state", "=", "ALIVE")])
+
+
+def _kill_actor_when(metrics, rows: int, class_name: str, before: set, killed: list) -> None:
+    """SIGKILL the process of the run's live `class_name` actor once metrics.jsonl has `rows` steps (a crash
+    mid-run). Actors in `before`, alive before the run (other tests' in the session cluster), are left alone."""
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         if metrics.exists() and len(metrics.read_text().splitlines()) >= rows:
-            alive = list_actors(address, filters=[("class_name", "=", class_name), ("state", "=", "ALIVE")])
+            alive = [a for a in _alive(class_name) if a.actor_id not in before]
             if alive:
                 os.kill(alive[0].pid, signal.SIGKILL)
                 killed.append(class_name)
@@ -60,8 +65,10 @@ def test_full_weight_grpo_checks_every_sync_and_survives_killed_actors(ray_clust
                      sampling=SAMPLING, lr=LR, lora=LoraConfig(enabled=False), max_staleness=0,
                      output_dir=str(out), ray=RayConfig(), wandb=WandbConfig(mode="disabled"))  # fmt: skip
     killed: list[str] = []
-    killers = [threading.Thread(target=_kill_actor_when, args=(out / "metrics.jsonl", rows, name, killed))
-               for rows, name in ((2, "RolloutWorker"), (5, "RewardWorker"))]  # fmt: skip
+    targets = ((2, "RolloutWorker"), (5, "RewardWorker"))
+    before = {name: {a.actor_id for a in _alive(name)} for _, name in targets}
+    killers = [threading.Thread(target=_kill_actor_when, args=(out / "metrics.jsonl", rows, name, before[name], killed))
+               for rows, name in targets]  # fmt: skip
     for killer in killers:
         killer.start()
     summary = run_grpo(cfg, _prompts())
