@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import torch
 from corpusgen import generate_corpus
 
 from tests.stages import job_env, stage_command
@@ -64,13 +65,29 @@ def dpo_data(tmp_path_factory) -> Path:
     return path
 
 
-def test_dpo_raises_held_out_preference_accuracy_and_margin(tiny_model_dir, dpo_data, tmp_path):
+def test_dpo_on_the_sft_adapter_raises_held_out_preference_accuracy_and_margin(sft_run, dpo_data, tmp_path):
+    """DPO as the pipeline runs it: on the SFT run's adapter. Its adapter must name the merged SFT model as its
+    base, or everything that loads it (vLLM, eval, merge, serving) would apply it to the model without SFT."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    sft_dir, trained = sft_run
+    assert trained.returncode == 0, trained.stderr[-3000:]
     out = tmp_path / "dpo"
-    settings = ["train.seq_len=768", "train.lr=2e-3", "train.max_steps=10", "train.epochs=2", "lora.r=8",
-                "lora.alpha=16", "eval.every=2", "checkpoint.every=100", "eval_fraction=0.25"]  # fmt: skip
-    command = stage_command("dpo", tiny_model_dir, out, dpo_data, *settings)
+    settings = ["train.seq_len=768", "train.lr=2e-3", "train.max_steps=12", "train.epochs=2", "lora.r=8",
+                "lora.alpha=16", "eval.every=3", "checkpoint.every=100", "eval_fraction=0.25"]  # fmt: skip
+    command = stage_command("dpo", sft_dir / "final", out, dpo_data, *settings)
     done = subprocess.run(command, env=job_env(), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
+    base = Path(json.loads((out / "final" / "adapter_config.json").read_text())["base_model_name_or_path"])
+    assert base == (out / "base_model").resolve()
+    sft_base = json.loads((sft_dir / "final" / "adapter_config.json").read_text())["base_model_name_or_path"]
+    sft = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(sft_base), sft_dir / "final")
+    ids = torch.tensor([[5, 17, 42, 99, 7]])
+    with torch.no_grad():
+        expected = sft.merge_and_unload()(ids).logits
+        got = AutoModelForCausalLM.from_pretrained(base)(ids).logits
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-4)  # base_model is base + SFT
     metrics = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     evals = [m for m in metrics if "eval/rewards/accuracy" in m]
     assert evals[-1]["eval/rewards/accuracy"] > 0.5
@@ -82,7 +99,7 @@ def test_dpo_raises_held_out_preference_accuracy_and_margin(tiny_model_dir, dpo_
     output = (done.stdout + done.stderr).splitlines()
     first_step = [line for line in output if "[dpo] step 1/" in line and " loss " in line]
     assert len(first_step) == 1, first_step  # printed once (Ray Train's print patch doubled every line)
-    # 10 steps of 4 pairs is more than one epoch of the ~35 training pairs (8 steps): the reference is
+    # 12 steps of 4 pairs is more than one epoch of the 40 training pairs (10 steps): the reference is
     # precomputed, with progress lines, for the distinct pairs the run trains on and the held-out ones
     progress = [re.search(r"dpo reference log-probs: (\d+)/(\d+) pairs", line) for line in output]
     done, total = map(int, [m for m in progress if m][-1].groups())

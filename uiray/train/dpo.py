@@ -40,7 +40,7 @@ def run_dpo(cfg: DPOConfig) -> dict:
         raise ConfigError(
             "dpo: full fine-tuning (lora.enabled=false) needs precompute_ref=true (no adapter to switch off)"
         )
-    tokenizer_path = prepare(cfg)
+    cfg, tokenizer_path = prepare(cfg)
     train, held = split_pairs(read_rows(cfg.train_data, "pref"), 0 if cfg.eval_data else cfg.eval_fraction, cfg.seed)
     if cfg.eval_data:
         held = read_rows(cfg.eval_data, "pref")

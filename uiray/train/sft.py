@@ -39,7 +39,7 @@ def run_sft(cfg: SFTConfig) -> dict:
     """`uiray sft`: the driver. Rows -> held-out split -> tokenized, length-checked, ordered, packed -> fit."""
     from uiray.train.data import PACK_BUFFER, encode_sft, fit_to_length, held_out, ordered, pack_rows, read_rows
 
-    tokenizer_path = prepare(cfg)
+    cfg, tokenizer_path = prepare(cfg)
     rows = read_rows(cfg.train_data, "sft", cfg.mode)
     train, held = held_out(rows, 0 if cfg.eval_data else cfg.eval_fraction, cfg.seed)
     if cfg.eval_data:

@@ -1,6 +1,7 @@
 """How a recipe (uiray/train/sft.py, uiray/train/dpo.py) runs on Ray Train: the driver's side.
 
-    prepare(cfg)   Ray up, output_dir checked against `resume`, config saved -> the tokenizer's directory
+    prepare(cfg)   Ray up, output_dir checked against `resume`, config saved, an adapter start merged once
+                   -> (the config to train with, the tokenizer's directory)
     fit(cfg, worker, datasets, stage)
         datasets materialized (ordered) -> plan (steps per epoch, total) -> CPUs per worker
         -> newest complete checkpoint in output_dir (resume: auto) -> TorchTrainer.fit() with `worker` on every
@@ -43,8 +44,14 @@ class WorkerRun:
     """Held-out prompts ({"system", "prompt"}) answered at each evaluation (SFT)."""
 
 
-def prepare(cfg) -> str:
-    """Ray up, output_dir checked against `resume`, config saved; returns the tokenizer's directory."""
+def prepare(cfg):
+    """Ray up, output_dir checked against `resume`, config saved; returns (the config to train with, the
+    tokenizer's directory).
+
+    A LoRA run that starts from an adapter (DPO on the SFT output) trains a new adapter on the merged model.
+    That model is written once to output_dir/base_model and becomes model.name, so the run's adapters name it
+    as their base: recorded as the adapter's own base, they would load onto the original model without the
+    SFT weights (vLLM, `uiray eval`, `uiray merge` and serving all read that field)."""
     from uiray.cluster import init_ray
     from uiray.models import resolve_model
     from uiray.train.loop import adapter_base
@@ -59,7 +66,25 @@ def prepare(cfg) -> str:
 
     ray.data.DataContext.get_current().execution_options.preserve_order = True
     save_config(cfg, out)
-    return cfg.model.name if adapter_base(cfg.model.name) else resolve_model(cfg.model.name)
+    if adapter_base(cfg.model.name) and cfg.lora.enabled:
+        cfg = cfg.model_copy(update={"model": cfg.model.model_copy(update={"name": str(_merged_start(cfg, out))})})
+    return cfg, cfg.model.name if adapter_base(cfg.model.name) else resolve_model(cfg.model.name)
+
+
+def _merged_start(cfg, out: Path) -> Path:
+    """output_dir/base_model: the starting adapter merged into its base (once; reused on resume)."""
+    from uiray.train.merge import merge_adapter
+
+    merged = out / "base_model"
+    if not (merged / MERGED_MARKER).is_file():
+        dtype = cfg.model.dtype if cfg.model.dtype != "auto" else "float32"
+        log.info(f"{cfg.model.name} is an adapter: merging it into its base once, in {merged}")
+        merge_adapter(cfg.model.name, merged, dtype=dtype)
+        (merged / MERGED_MARKER).write_text(cfg.model.name + "\n")
+    return merged.resolve()
+
+
+MERGED_MARKER = "uiray_merged_from.txt"
 
 
 def fit(cfg, worker, datasets: dict, stage: str, report: dict | None = None, eval_prompts: list | None = None) -> dict:
