@@ -518,25 +518,39 @@ class ConfigError(ValueError):
 
 
 def load_config(cls: type[Config], path: str | Path | None = None, overrides: Sequence[str] = ()) -> Config:
-    """Read YAML (optional), apply `a.b.c=value` overrides, validate into `cls`."""
-    data: dict[str, Any] = {}
+    """Read YAML (optional), apply `a.b.c=value` overrides, validate into `cls`.
+
+    Both go on top of `cls`'s own defaults, section by section: `sampling.max_tokens=100` changes that one value
+    and keeps the rest of the stage's sampling section (say, eval's temperature 0), not the defaults of the
+    section's class."""
+    data: dict[str, Any] = cls().model_dump(mode="json")
     source = "defaults"
     if path is not None:
         source = str(path)
         try:
-            data = _parse_yaml(Path(path).read_text()) or {}
+            given = _parse_yaml(Path(path).read_text()) or {}
         except FileNotFoundError:
             raise ConfigError(f"config file not found: {path}") from None
         except yaml.YAMLError as e:
             raise ConfigError(f"{path}: not valid YAML: {e}") from None
-        if not isinstance(data, dict):
+        if not isinstance(given, dict):
             raise ConfigError(f"{path}: top level must be a mapping of field: value")
+        _merge(data, given)
     for item in overrides:
         _apply_override(data, item)
     try:
         return cls.model_validate(data)
     except ValidationError as e:
         raise ConfigError(_describe(e, cls.__name__, source)) from None
+
+
+def _merge(into: dict[str, Any], given: dict[str, Any]) -> None:
+    """Deep-merge `given` into `into`: mappings merge key by key, anything else replaces."""
+    for key, value in given.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
 
 
 def _apply_override(data: dict[str, Any], item: str) -> None:
@@ -546,7 +560,9 @@ def _apply_override(data: dict[str, Any], item: str) -> None:
     *parents, leaf = key.strip().split(".")
     node = data
     for part in parents:
-        child = node.setdefault(part, {})
+        if node.get(part) is None:  # absent, or an optional section that is off by default
+            node[part] = {}
+        child = node[part]
         if not isinstance(child, dict):
             raise ConfigError(f"override {item!r}: {part} is not a section")
         node = child

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import COUNTER_PROMPT
 from tests.stages import ROOT, job_env
-from uiray.config import EvalConfig, RayConfig
+from uiray.config import ConfigError, EvalConfig, RayConfig
 from uiray.data.embedded import load_embedded
 from uiray.eval.metrics import METRICS
 from uiray.eval.run import EvalModel, _resumable, run_eval
@@ -63,10 +63,12 @@ def test_given_replies_a_better_model_wins_every_prompt_and_metrics_are_answer_m
     records = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
     assert len(records) == 8 and sum(r["reward"] == 0.123 for r in records) == 3
     assert again["pairwise"][0]["b_wins"] == 0
-    # other answer-shaping settings, or another model under a label, keep nothing
+    # another model under a label keeps nothing of it; other answer-shaping settings stop the run
     assert len(_resumable(out, cfg, [])) == 8
     assert {r["model"] for r in _resumable(out, cfg, [EvalModel("full", "some-model", "")])} == {"empty"}
-    assert _resumable(out, cfg.model_copy(update={"system_prompt": "Be brief."}), []) == []
+    with pytest.raises(ConfigError, match="system_prompt differ"):  # never overwrites answers it cannot keep
+        _resumable(out, cfg.model_copy(update={"system_prompt": "Be brief."}), [])
+    assert len((out / "answers.jsonl").read_text().splitlines()) == 8
 
 
 def test_eval_of_the_tiny_model_and_its_sft_adapter_writes_a_report_chromium_shows(tiny_model_dir, sft_run, tmp_path):

@@ -123,3 +123,14 @@ def test_eval_leaves_room_for_the_longest_answer_the_data_stage_keeps():
     from uiray.config import EvalConfig
 
     assert EvalConfig().sampling.max_tokens >= DataConfig().max_tokens
+
+
+def test_an_override_inside_a_section_keeps_the_stages_other_defaults_there(tmp_path):
+    """eval's sampling is greedy; `sampling.max_tokens=100` must not bring SamplingConfig's temperature back."""
+    from uiray.config import EvalConfig
+
+    cfg = load_config(EvalConfig, None, ["sampling.max_tokens=100"])
+    assert (cfg.sampling.max_tokens, cfg.sampling.temperature, cfg.sampling.n) == (100, 0.0, 1)
+    partial = tmp_path / "eval.yaml"
+    partial.write_text("sampling:\n  n: 3\n")
+    assert load_config(EvalConfig, partial).sampling.temperature == 0.0

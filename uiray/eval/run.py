@@ -10,7 +10,8 @@ Each model's engine lives in its own actor, killed when its last chunk is answer
 into free memory while the browsers are still scoring the previous one's answers. Every answer is a record
 with the per-answer fields that metrics.py averages, so anyone can recompute the table from answers.jsonl.
 Records are appended as they are scored: a run stopped halfway and started again with the same settings and
-output_dir keeps them and answers only what is missing (resume.json says which settings they came from).
+output_dir keeps them and answers only what is missing (resume.json says which settings they came from); with
+other settings it stops rather than overwrite them.
 """
 
 from __future__ import annotations
@@ -301,8 +302,13 @@ def _resumable(out: Path, cfg: EvalConfig, models: list[EvalModel]) -> list[dict
     names = {m.label: m.name for m in models}
     marker, answers = out / "resume.json", out / "answers.jsonl"
     earlier = json.loads(marker.read_text()) if marker.is_file() else {}
+    if answers.is_file() and answers.stat().st_size and earlier.get("settings") != settings:
+        changed = sorted(k for k in settings.keys() | earlier.get("settings", {}).keys()
+                         if settings.get(k) != earlier.get("settings", {}).get(k))  # fmt: skip
+        raise ConfigError(f"{answers} holds answers made with other settings ({', '.join(changed)} differ): "
+                          "use another output_dir, or delete that file to start over")  # fmt: skip
     marker.write_text(json.dumps({"settings": settings, "models": names}, indent=1))
-    if earlier.get("settings") != settings or not answers.is_file():
+    if not answers.is_file():
         return []
     records = []
     for line in answers.read_text(encoding="utf-8").splitlines():
