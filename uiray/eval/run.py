@@ -316,7 +316,7 @@ def _resumable(out: Path, cfg: EvalConfig, models: list[EvalModel]) -> list[dict
             records.append(json.loads(line))
         except json.JSONDecodeError:  # the last line of a run killed while writing it
             continue
-    generated_before = earlier["models"]
+    generated_before = earlier.get("models", {})
     return [r for r in records
             if (names[r["model"]] == generated_before.get(r["model"]) if r["model"] in names
                 else r["model"] not in generated_before and cfg.replies)]  # fmt: skip

@@ -149,9 +149,8 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
                    elapsed_s=time.perf_counter() - started, **counts)  # fmt: skip
         steplog.write(row)
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-            pending = [i for _, b, _, _ in inflight for i in b]
-            _checkpoint(out, cfg, learner, step, {"feed": feed.state(pending), "counts": counts, "step": step,
-                                                  "wandb_id": steplog.wandb_id})  # fmt: skip
+            _checkpoint(out, cfg, learner, step, {"feed": feed.state(_prompts_of(inflight)), "counts": counts,
+                                                  "step": step, "wandb_id": steplog.wandb_id})  # fmt: skip
     ray.get(learner.save.remote(str(out / "final")))
     restarts = _restarts({"rollout": rollouts, "reward": scorers})
     steplog.finish()
@@ -159,7 +158,7 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
     summary = {"steps": step, "version": version, "seconds": round(time.perf_counter() - started, 1),
                "final": str(out / "final"), "resumed_from": str(resume_from) if resume_from else None, **counts,
                "restarts": restarts, "prompts_drawn": feed.drawn, "prompts_requeued": feed.requeued,
-               "prompts_pending": feed.state([i for _, b, _, _ in inflight for i in b])["owed"],
+               "prompts_pending": feed.state(_prompts_of(inflight))["owed"],
                "reward_first": metrics[0]["reward_mean"], "reward_last": metrics[-1]["reward_mean"]}  # fmt: skip
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     for actor in [*rollouts, *scorers, learner]:
@@ -207,6 +206,11 @@ class PromptFeed:
             order = list(range(self.size))
             rng.shuffle(order)
             yield from order
+
+
+def _prompts_of(inflight: deque) -> list[int]:
+    """The prompt indices of the rollout calls in flight (owed if the run stopped now)."""
+    return [i for _, batch, _, _ in inflight for i in batch]
 
 
 def _sync(rollouts: list, learner, version: int, cfg: GRPOConfig) -> None:

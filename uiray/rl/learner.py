@@ -114,14 +114,11 @@ class Learner:
     def load_state(self, directory: str) -> int:
         """Continue from save_state(directory); the version it held."""
         state = torch.load(Path(directory) / "learner_state.pt", map_location="cpu", weights_only=True)
-        missing = self.model.load_state_dict(state["trainable"], strict=False).unexpected_keys
-        if missing:
-            raise ValueError(f"{directory}: checkpoint weights this policy does not have: {missing[:3]}")
+        unexpected = self.model.load_state_dict(state["trainable"], strict=False).unexpected_keys
+        if unexpected:
+            raise ValueError(f"{directory}: checkpoint weights this policy does not have: {unexpected[:3]}")
         self.optimizer.load_state_dict(state["optimizer"])
         self.version = int(state["version"])
-        return self.version
-
-    def current_version(self) -> int:
         return self.version
 
     def _reference_logprobs(self, batch: dict) -> torch.Tensor:
