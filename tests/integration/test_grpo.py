@@ -2,8 +2,11 @@
 crashed actors, a SIGKILLed job and its resume.
 
 The prompts ask for a page with a button (a checklist item the browser checks). The tiny model was taught one
-counter page; sampled at temperature 1 it often breaks it, so groups differ and every step has a signal. (That
-the mean reward rises on this toy within a test's budget is not shown yet: see docs/grpo.md.)"""
+counter page; sampled at temperature 1 it often breaks it, so groups differ and every step has a signal.
+
+The toy task with a verifiable reward: a tiny model taught, for one prompt, a working counter once and a page
+with no button three times (it starts with about one working button in four); the reward's checklist clicks
+the button and expects the count to read 1. GRPO must raise the mean reward within a few steps."""
 
 import contextlib
 import json
@@ -18,8 +21,9 @@ from collections import Counter
 import psutil
 import pytest
 
+from tests.conftest import COUNTER_PROMPT, COUNTER_REPLY
 from tests.stages import ROOT, job_env
-from uiray.config import LoraConfig, ModelConfig, RayConfig, SamplingConfig, WandbConfig
+from uiray.config import GenerateConfig, LoraConfig, ModelConfig, RayConfig, RewardConfig, SamplingConfig, WandbConfig
 from uiray.rl.config import GRPOConfig
 from uiray.rl.driver import PromptFeed, run_grpo
 
@@ -30,6 +34,46 @@ PROMPTS = ["a counter button", "a button", "a page with one button", "make a cli
            "a big button"]  # fmt: skip
 SAMPLING = SamplingConfig(temperature=1.0, top_p=1.0, repetition_penalty=1.0, n=4, max_tokens=64, seed=None)
 STEPS, LR = 8, 1e-4
+
+
+PLAIN_REPLY = GenerateConfig().response_prefix + "<body><p>0</p></body>\n</html>\n```"
+COUNTS_UP = {"click": "button", "expect": {"selector": "button", "text": "1", "exact": True}}
+WORKING_COUNTER = {"text": "Clicking the button counts up", "check": COUNTS_UP}
+
+
+@pytest.fixture(scope="module")
+def branch_model_dir(tmp_path_factory):
+    """A tiny model that answers COUNTER_PROMPT with the working counter about one time in four and with a
+    page without a button otherwise (fitted longer than the session's model, so that each reply, once begun,
+    is rarely broken by sampling)."""
+    out = tmp_path_factory.mktemp("models") / "branch"
+    code = ("import sys, json; from pathlib import Path; from tests.tiny_model import build_tiny_model; "
+            "from uiray.config import UI_SYSTEM_PROMPT; "
+            "build_tiny_model(Path(sys.argv[1]), teach=json.loads(sys.argv[2]), system_prompt=UI_SYSTEM_PROMPT, "
+            "steps=400)")  # fmt: skip
+    teach = [(COUNTER_PROMPT, COUNTER_REPLY)] + [(COUNTER_PROMPT, PLAIN_REPLY)] * 3
+    subprocess.run([sys.executable, "-c", code, str(out), json.dumps(teach)], cwd=ROOT, check=True,
+                   capture_output=True)  # fmt: skip
+    return out
+
+
+def test_grpo_raises_the_reward_of_a_toy_task_with_a_verifiable_reward(ray_cluster, branch_model_dir, tmp_path):
+    prompts = [{"id": str(i), "prompt": COUNTER_PROMPT, "checklist": [WORKING_COUNTER]} for i in range(4)]
+    # asynchronous (max_staleness=1, the default) with a LoRA policy; the reply starts after the document's head
+    # as in the taught replies, so the button-or-not choice is the first the policy makes
+    cfg = GRPOConfig(model=ModelConfig(name=str(branch_model_dir), dtype="float32"), steps=12, prompts_per_step=4,
+                     sampling=SAMPLING, lr=3e-4, lora=LoraConfig(r=8, alpha=16), max_staleness=1,
+                     response_prefix=GenerateConfig().response_prefix,
+                     reward=RewardConfig(preset="frontcoder", accessibility=False),
+                     output_dir=str(tmp_path / "grpo"), wandb=WandbConfig(mode="disabled"))  # fmt: skip
+    summary = run_grpo(cfg, prompts)
+    rows = [json.loads(line) for line in (tmp_path / "grpo" / "metrics.jsonl").read_text().splitlines()]
+    first = sum(r["reward/checklist"] for r in rows[:2]) / 2
+    last = sum(r["reward/checklist"] for r in rows[-4:]) / 4
+    # a working counter scores 1 on the checklist, any other page 0: the share of working counters rose from
+    # about a quarter to most of the samples
+    assert last >= 0.6 and last - first >= 0.3, [round(r["reward/checklist"], 2) for r in rows]
+    assert summary["reward_last"] > summary["reward_first"] and max(r["staleness"] for r in rows) == 1
 
 
 def _prompts() -> list[dict]:
