@@ -57,3 +57,15 @@ def test_truncated_importance_weights_cap_and_report_the_truncation_rate():
     weights, share = truncated_importance_weights(learner, rollout, torch.tensor([[1, 1, 1, 0]]), cap=2.0)
     assert weights.tolist()[0] == pytest.approx([2.0, 1.0, 0.5, 2.0])
     assert share == pytest.approx(1 / 3)  # the masked-out 4th token does not count
+
+
+def test_greedy_match_allows_a_near_tie_and_catches_a_different_policy():
+    from uiray.rl.weight_sync import greedy_matches
+
+    engine = [5, 6, 7, 8]
+    assert greedy_matches(engine, [5, 6, 7, 8], [0.0] * 4, tie=1e-3)
+    # position 2: the learner prefers 9 by 0.2 nats, within bf16 rounding: a tie, the rest is not compared
+    assert greedy_matches(engine, [5, 6, 9, 1], [0.0, 0.0, 0.2, 3.0], tie=0.5)
+    assert not greedy_matches(engine, [5, 6, 9, 8], [0.0, 0.0, 0.2, 0.0], tie=1e-3)
+    assert not greedy_matches(engine, [5, 1, 7, 8], [0.0, 2.5, 0.0, 0.0], tie=0.5)  # a different policy
+    assert not greedy_matches([], [], [], tie=0.5)  # nothing compared

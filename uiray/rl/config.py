@@ -38,6 +38,9 @@ class GRPOConfig(Strict):
     """Groups (prompts) per learner step."""
     steps: int = Field(20, ge=1)
     """Learner steps (policy versions)."""
+    max_minutes: float | None = Field(None, gt=0)
+    """Stop after the step that ends past this many minutes of training (checkpointed as the last step); None:
+    run all `steps`. A budget for a laptop run: the steps a machine manages in it vary tenfold."""
     lr: float = Field(1e-5, gt=0, le=1)
     """AdamW learning rate (FrontCoder full fine-tuning: 4e-6; LoRA needs more)."""
     weight_decay: float = Field(0.0, ge=0, le=1)
@@ -68,10 +71,19 @@ class GRPOConfig(Strict):
     """Browser actors scoring rollouts."""
     rollout_workers: int = Field(1, ge=1, le=1024)
     """vLLM rollout actors."""
+    learners: int = Field(1, ge=1, le=1024)
+    """Learner ranks: data-parallel (DDP over torch.distributed: gloo on CPU, NCCL on GPU), each holding the
+    whole policy and its share of every batch."""
+    gpus_per_learner: float = Field(0.0, ge=0, le=8)
+    """GPUs of each learner rank (0: CPU)."""
     engine: EngineConfig = EngineConfig()
     """vLLM engine settings of the rollout actors."""
     sync_check_every: int = Field(1, ge=0)
     """Compare the engine's greedy tokens with the learner's after every this many syncs (0: never)."""
+    sync_check_tie: float | None = Field(None, ge=0, le=10)
+    """Log-prob margin within which the learner's greedy token and a different one of the engine count as a tie
+    of float rounding, not stale weights; None: 1e-3 for float32 models, 0.5 for 16-bit ones (bf16 logits are
+    rounded to about 0.1, and kernels differ between vLLM and transformers)."""
     checkpoint_every: int = Field(10, ge=1)
     """Save policy, optimizer, step, version and prompt cursor every this many steps (and at the end)."""
     checkpoint_keep: int = Field(2, ge=1)

@@ -9,9 +9,9 @@ generate the next batch while the learner trains on this one. A batch whose poli
 more than max_staleness is dropped (counted) and its prompts go back to the feed; with max_staleness = 0 every
 batch is generated after the previous update's sync, which is synchronous on-policy GRPO. docs/grpo.md draws both.
 
-After every `sync_check_every` syncs the engine's greedy tokens on a probe prompt must equal the learner's: a
-version counter that advances while the engine keeps stale weights stops the run here instead of training on
-the wrong policy.
+After every `sync_check_every` syncs the engine's greedy tokens on a probe prompt must be the learner's (up to a
+near tie of float rounding): a version counter that advances while the engine keeps stale weights stops the run
+here instead of training on the wrong policy.
 
 Faults: rollout and reward actors restart (Ray) and redo their call. A restarted engine comes back with the
 starting weights, which the driver notices (it answers with an older version than it was sent) and re-syncs;
@@ -67,7 +67,7 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
 
     from uiray.cluster import init_ray
     from uiray.reward.actors import start_reward_workers
-    from uiray.rl.learner import Learner
+    from uiray.rl.learner_group import LearnerGroup
     from uiray.rl.prompts import load_rl_prompts
     from uiray.rl.rollout import start_rollout_workers
 
@@ -79,24 +79,25 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
     init_ray(cfg.ray)
     engine_cfg = GenerateConfig(model=cfg.model.model_copy(update={"name": _engine_model(cfg)}), engine=cfg.engine,
                                 system_prompt=cfg.system_prompt or "", response_prefix=cfg.response_prefix)  # fmt: skip
-    # CPUs: the engines and the learner each hold one; browsers are placed by the `render` resource and ask
-    # for no CPU of their own, so a 2-core laptop runs all three roles
+    # CPUs: the engines and the learner ranks each hold one; browsers are placed by the `render` resource and
+    # ask for no CPU of their own, so a 2-core laptop runs all three roles
     rollouts = start_rollout_workers(cfg.rollout_workers, engine_cfg, cfg.lora.r if cfg.lora.enabled else None)
     scorers = start_reward_workers(cfg.scorers, cfg.reward, num_cpus=0)
-    learner = ray.remote(Learner).options(num_cpus=1).remote(cfg.model_dump())
+    learner = LearnerGroup(cfg)
     state = json.loads((resume_from / "driver_state.json").read_text()) if resume_from else {}
     feed = PromptFeed(len(prompts), cfg.seed, state.get("feed"))
     counts = state.get("counts") or dict.fromkeys(COUNTS, 0)
     step = state.get("step", 0)
     steplog = StepLog(cfg, out, step, state.get("wandb_id"))
-    version = ray.get(learner.load_state.remote(str(resume_from))) if resume_from else 0
+    version = learner.load_state(str(resume_from)) if resume_from else 0
     synced = [version] * len(rollouts)  # the version each engine was last sent
     if resume_from:
         log.info(f"grpo: resuming from {resume_from} (step {step}, policy version {version})")
         _sync(rollouts, learner, version, cfg)
     inflight: deque = deque()  # (call, prompt indices, engine index, the version the engine had been sent)
     calls, started = 0, time.perf_counter()
-    while step < cfg.steps:
+    deadline = started + cfg.max_minutes * 60 if cfg.max_minutes else float("inf")
+    while step < cfg.steps and time.perf_counter() < deadline:
         while len(inflight) < cfg.max_staleness + 1:  # keep the engines busy, within the staleness bound
             w = calls % len(rollouts)
             batch = feed.take(cfg.prompts_per_step)
@@ -133,7 +134,7 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
         groups = _with_advantages(samples, rewards, cfg)
         counts["zero_variance_groups"] += groups["zero_variance"]
         staleness = version - rollout_version  # versions between the sampling policy and the one updated now
-        stats = ray.get(learner.step.remote(groups["samples"])) if groups["samples"] else {"version": version}
+        stats = learner.step(groups["samples"]) if groups["samples"] else {"version": version}
         version = stats["version"]
         waited = time.perf_counter()
         _sync(rollouts, learner, version, cfg)
@@ -148,10 +149,10 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
         row.update(prompts=batch, rollout_wait_s=rollout_wait, reward_wait_s=reward_wait, sync_s=sync_s,
                    elapsed_s=time.perf_counter() - started, **counts)  # fmt: skip
         steplog.write(row)
-        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps or time.perf_counter() >= deadline:
             _checkpoint(out, cfg, learner, step, {"feed": feed.state(_prompts_of(inflight)), "counts": counts,
                                                   "step": step, "wandb_id": steplog.wandb_id})  # fmt: skip
-    ray.get(learner.save.remote(str(out / "final")))
+    learner.save(str(out / "final"))
     restarts = _restarts({"rollout": rollouts, "reward": scorers})
     steplog.finish()
     metrics = steplog.rows()
@@ -161,8 +162,9 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
                "prompts_pending": feed.state(_prompts_of(inflight))["owed"],
                "reward_first": metrics[0]["reward_mean"], "reward_last": metrics[-1]["reward_mean"]}  # fmt: skip
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    for actor in [*rollouts, *scorers, learner]:
+    for actor in [*rollouts, *scorers]:
         ray.kill(actor)
+    learner.kill()
     return summary
 
 
@@ -217,38 +219,42 @@ def _sync(rollouts: list, learner, version: int, cfg: GRPOConfig) -> None:
     """Every engine in `rollouts` serves the learner's current policy as `version`."""
     import ray
 
-    payload = learner.payload.remote()
+    payload = learner.payload()
     load = "load_adapter" if cfg.lora.enabled else "load_full"
     ray.get([getattr(worker, load).remote(payload, version) for worker in rollouts])
 
 
 def _check_sync(engine, learner, prompt: str, version: int, cfg: GRPOConfig) -> int:
-    """The engine's greedy tokens on `prompt` equal the learner's, or the run stops; the restarts it saw (an
-    engine that died after its sync answers with the starting weights: it is synced again and asked again)."""
+    """The engine's greedy tokens on `prompt` are the learner's (up to a near tie, weight_sync.greedy_matches), or
+    the run stops; the restarts it saw (an engine that died after its sync answers with the starting weights: it
+    is synced again and asked again)."""
     import ray
 
     from uiray.rl.weight_sync import greedy_matches
 
+    tie = cfg.sync_check_tie if cfg.sync_check_tie is not None else (1e-3 if cfg.model.dtype == "float32" else 0.5)
     for restarts in range(3):
         prompt_ids, engine_tokens = ray.get(engine.greedy.remote(prompt, PROBE_TOKENS))
-        learner_tokens = ray.get(learner.greedy.remote(prompt_ids, PROBE_TOKENS))
-        if greedy_matches(engine_tokens, learner_tokens):
+        top, margins = learner.greedy_margins(prompt_ids, engine_tokens)
+        if greedy_matches(engine_tokens, top, margins, tie):
             return restarts
         if ray.get(engine.policy_version.remote()) == version:
             break
         _sync([engine], learner, version, cfg)
-    raise RuntimeError(f"weight sync check failed at policy version {version}: the engine's greedy tokens "
-                       "differ from the learner's (it kept stale weights)")  # fmt: skip
+    differ = next((i for i, (e, t) in enumerate(zip(engine_tokens, top, strict=True)) if e != t), None)
+    found = "gave no token" if differ is None else f"greedy token {differ} is not the learner's (log-prob margin " \
+                                                   f"{margins[differ]:.3f} > {tie})"  # fmt: skip
+    raise RuntimeError(f"weight sync check failed at policy version {version}: the engine's {found}: it kept "
+                       "stale weights")  # fmt: skip
 
 
 def _checkpoint(out: Path, cfg: GRPOConfig, learner, step: int, state: dict) -> None:
     """checkpoints/step_N/: the policy, learner_state.pt and driver_state.json (written last: it marks a complete
     checkpoint); the oldest beyond checkpoint_keep go."""
-    import ray
 
     path = out / "checkpoints" / f"step_{step:06d}"
     path.mkdir(parents=True, exist_ok=True)
-    ray.get(learner.save_state.remote(str(path)))
+    learner.save_state(str(path))
     (path / "driver_state.json").write_text(json.dumps(state))
     for old in _checkpoints(out)[: -cfg.checkpoint_keep]:
         shutil.rmtree(old, ignore_errors=True)

@@ -6,7 +6,9 @@ policy is 1 at the update, so the clip bites only across versions; stale samples
 corrected by truncated importance weights between the learner's log-probs before the update and the rollout's.
 Dropout is off: the learner must compute the log-probs of the policy that sampled.
 
-This first version runs one process (the learner group of N ranks through the training strategies is next).
+One Learner is one rank of the learner group (uiray/rl/learner_group.py): with more than one, each rank wraps the
+policy in DistributedDataParallel (gloo on CPU, NCCL on GPU), takes its share of the batch and the gradients are
+averaged; every rank then holds the same policy, so rank 0 alone answers payload(), greedy_margins() and save().
 """
 
 from __future__ import annotations
@@ -30,57 +32,92 @@ class Learner:
         if threads:
             torch.set_num_threads(threads)
         self.cfg = GRPOConfig.model_validate(cfg)
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         lora = self.cfg.lora.model_copy(update={"dropout": 0.0})
         self.model, self.tokenizer = load_model(self.cfg.model, lora, "sdpa", self.cfg.seed)
-        self.model.eval()  # no dropout; gradients flow all the same
+        self.model.to(self.device).eval()  # no dropout; gradients flow all the same
         self.reference = None  # with LoRA the reference is the adapter switched off: no second model
         if self.cfg.kl_coef > 0 and not self.cfg.lora.enabled:
             self.reference, _ = load_model(self.cfg.model, lora, "sdpa", self.cfg.seed)
-            self.reference.eval().requires_grad_(False)
+            self.reference.to(self.device).eval().requires_grad_(False)
         self.optimizer = adamw(self.cfg.lr, self.cfg.weight_decay)(self.model)
         self.version = 0
-        self.micro_batch = 2
+        self.forward = self.model  # the DDP wrapper once joined to a group of more than one rank
+        self.world = 1
 
-    def step(self, samples: list[dict]) -> dict:
-        """One update on `samples` (each with prompt_token_ids, token_ids, logprobs, advantage); the new version
-        and the step's statistics."""
+    def address(self) -> str:
+        """host:port where this rank (rank 0) can host the group's rendezvous."""
+        import socket
+
+        import ray
+
+        with socket.socket() as probe:
+            probe.bind(("", 0))
+            port = probe.getsockname()[1]
+        return f"{ray.util.get_node_ip_address()}:{port}"
+
+    def join(self, address: str, rank: int, world: int) -> int:
+        """Join the torch.distributed group of `world` ranks that rank 0 hosts at `address` (all ranks at once)."""
+        import torch.distributed as dist
+        from torch.nn.parallel import DistributedDataParallel
+
+        backend = "nccl" if self.device.type == "cuda" else "gloo"
+        dist.init_process_group(backend, init_method=f"tcp://{address}", rank=rank, world_size=world)
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        self.forward, self.world = DistributedDataParallel(self.model, device_ids=ids), world
+        return rank
+
+    def step(self, micro_batches: list[list[dict]], total: float, padding: dict) -> dict:
+        """One update: backward over this rank's `micro_batches` of samples (each with prompt_token_ids,
+        token_ids, logprobs, advantage), gradients averaged over the ranks, one optimizer step. An empty
+        micro-batch is padding, so that every rank runs as many as the others: `padding` goes through it and
+        counts nothing. `total` normalises the loss over the whole batch of every rank (its tokens, or its
+        sequences for seq_sum). Returns the new version and this rank's sums; LearnerGroup.step adds them up."""
         started = time.perf_counter()
         cfg = self.cfg
-        tokens = sum(len(s["token_ids"]) for s in samples)
-        total = float(tokens) if cfg.loss_aggregation == "token_mean" else float(len(samples))
-        sums = {"loss": 0.0, "clipped": 0.0, "kl": 0.0, "truncated": 0.0, "entropy_proxy": 0.0}
-        for start in range(0, len(samples), self.micro_batch):
-            part = samples[start : start + self.micro_batch]
-            batch = _collate(part, self.tokenizer.pad_token_id or 0)
-            logp = token_logprobs(self.model, batch["input_ids"], batch["attention_mask"])
-            mask = batch["completion_mask"]
-            weights, truncated = truncated_importance_weights(logp.detach(), batch["rollout_logp"], mask, cfg.tis_cap)
-            per_token, clipped = clipped_surrogate(logp, logp.detach(), batch["advantage"], cfg.clip_low, cfg.clip_high)
-            per_token = per_token * weights
-            kl = torch.zeros_like(per_token)
-            if cfg.kl_coef > 0:
-                kl = kl_to_reference(logp, self._reference_logprobs(batch), cfg.kl_estimator)
-                per_token = per_token + cfg.kl_coef * kl
-            loss = aggregate(per_token, mask, cfg.loss_aggregation, cfg.sampling.max_tokens, total=total)
-            loss.backward()
-            counted = mask.bool()
-            n = counted.sum().item()
-            sums["loss"] += loss.item()
-            sums["clipped"] += (clipped & counted).sum().item()
-            sums["kl"] += (kl.detach() * counted).sum().item()
-            sums["truncated"] += truncated * n
-            sums["entropy_proxy"] += -(logp.detach() * counted).sum().item()  # mean -log p of the sampled tokens
+        sums = {"loss": 0.0, "clipped": 0.0, "kl": 0.0, "truncated": 0.0, "entropy_proxy": 0.0, "tokens": 0}
+        for i, part in enumerate(micro_batches):
+            if i < len(micro_batches) - 1 and self.world > 1:
+                with self.forward.no_sync():  # sum gradients locally; average over ranks at the last one
+                    self._backward(part or [padding], total, sums, counts=bool(part))
+            else:
+                self._backward(part or [padding], total, sums, counts=bool(part))
         norm = torch.nn.utils.clip_grad_norm_(
             [p for p in self.model.parameters() if p.requires_grad], cfg.max_grad_norm
         )
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.version += 1
-        per_tok = max(tokens, 1)
-        return {"version": self.version, "loss": sums["loss"], "grad_norm": float(norm), "tokens": tokens,
-                "clip_fraction": sums["clipped"] / per_tok, "kl": sums["kl"] / per_tok,
-                "tis_truncated": sums["truncated"] / per_tok, "neg_logp": sums["entropy_proxy"] / per_tok,
-                "step_s": time.perf_counter() - started}  # fmt: skip
+        return {"version": self.version, "grad_norm": float(norm), "step_s": time.perf_counter() - started, **sums}
+
+    def _backward(self, part: list[dict], total: float, sums: dict, counts: bool) -> None:
+        """Forward and backward of one micro-batch, its statistics added to `sums`; `counts` False: padding,
+        whose loss is multiplied by 0 (it still runs, so that DDP's all-reduce meets every rank)."""
+        cfg = self.cfg
+        batch = {k: v.to(self.device) for k, v in _collate(part, self.tokenizer.pad_token_id or 0).items()}
+        logp = token_logprobs(self.forward, batch["input_ids"], batch["attention_mask"])
+        mask = batch["completion_mask"]
+        weights, truncated = truncated_importance_weights(logp.detach(), batch["rollout_logp"], mask, cfg.tis_cap)
+        per_token, clipped = clipped_surrogate(logp, logp.detach(), batch["advantage"], cfg.clip_low, cfg.clip_high)
+        per_token = per_token * weights
+        kl = torch.zeros_like(per_token)
+        if cfg.kl_coef > 0:
+            kl = kl_to_reference(logp, self._reference_logprobs(batch), cfg.kl_estimator)
+            per_token = per_token + cfg.kl_coef * kl
+        loss = aggregate(per_token, mask, cfg.loss_aggregation, cfg.sampling.max_tokens, total=total)
+        # DDP averages gradients over the ranks; each rank's loss is its share of the batch's, so the
+        # batch's gradient is their sum: scale by the world size
+        (loss * (self.world if counts else 0.0)).backward()
+        if not counts:
+            return
+        counted = mask.bool()
+        n = counted.sum().item()
+        sums["loss"] += loss.item()
+        sums["tokens"] += n
+        sums["clipped"] += (clipped & counted).sum().item()
+        sums["kl"] += (kl.detach() * counted).sum().item()
+        sums["truncated"] += truncated * n
+        sums["entropy_proxy"] += -(logp.detach() * counted).sum().item()  # mean -log p of the sampled tokens
 
     def payload(self):
         """What the rollout engines load for the current version: adapter files (LoRA) or full weights."""
@@ -88,14 +125,11 @@ class Learner:
 
         return adapter_payload(self.model) if self.cfg.lora.enabled else full_payload(self.model)
 
-    def greedy(self, prompt_ids: list[int], max_tokens: int) -> list[int]:
-        """The policy's greedy completion of `prompt_ids` (the weight-sync probe)."""
-        ids = torch.tensor([prompt_ids])
-        with torch.no_grad():
-            out = self.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_tokens,
-                                      do_sample=False, use_cache=True,
-                                      pad_token_id=self.tokenizer.pad_token_id or 0)  # fmt: skip
-        return out[0, ids.shape[1] :].tolist()
+    def greedy_margins(self, prompt_ids: list[int], tokens: list[int]) -> tuple[list[int], list[float]]:
+        """The engine's greedy probe tokens seen by the policy (weight_sync.greedy_margins)."""
+        from uiray.rl.weight_sync import greedy_margins
+
+        return greedy_margins(self.model, prompt_ids, tokens)
 
     def save(self, directory: str) -> str:
         """The policy as a peft adapter (LoRA) or a checkpoint, loadable by every stage and vLLM."""

@@ -61,8 +61,26 @@ class WeightReceiver:
         self.reload_weights(weights_iterator=iter(load(blob).items()))
 
 
-def greedy_matches(engine_tokens: list[int], learner_tokens: list[int]) -> bool:
-    """The engine and the learner agree on the probe: the same greedy tokens, over the shorter of the two when
-    one stopped at end-of-turn (a stop token ends vLLM's list but not necessarily the learner's)."""
-    n = min(len(engine_tokens), len(learner_tokens))
-    return n > 0 and engine_tokens[:n] == learner_tokens[:n]
+def greedy_margins(model, prompt_ids: list[int], tokens: list[int]) -> tuple[list[int], list[float]]:
+    """The engine's greedy `tokens` after `prompt_ids`, teacher-forced through the learner's `model`: at each
+    position the learner's own greedy token and its log-prob margin over the engine's (0 where they agree)."""
+    import torch
+
+    device = next(model.parameters()).device
+    ids = torch.tensor([prompt_ids + tokens], device=device)
+    with torch.no_grad():
+        logits = model(input_ids=ids).logits[0, len(prompt_ids) - 1 : -1].float()
+    logp = torch.log_softmax(logits, dim=-1)
+    top = logp.argmax(dim=-1)
+    chosen = logp.gather(-1, torch.tensor(tokens, device=device).unsqueeze(-1)).squeeze(-1)
+    return top.tolist(), (logp.max(dim=-1).values - chosen).tolist()
+
+
+def greedy_matches(engine_tokens: list[int], learner_top: list[int], margins: list[float], tie: float) -> bool:
+    """The engine's greedy tokens are the learner's (greedy_margins): token for token until the first position
+    where they differ by a near tie (a margin within `tie`: float rounding, in which the two may pick either;
+    after it the continuations may differ and are not compared). A larger margin is a different policy."""
+    for engine, learner, margin in zip(engine_tokens, learner_top, margins, strict=True):
+        if engine != learner:
+            return margin <= tie
+    return len(engine_tokens) > 0
