@@ -24,7 +24,7 @@ import pytest
 from tests.conftest import COUNTER_PROMPT, COUNTER_REPLY
 from tests.stages import ROOT, job_env
 from uiray.config import GenerateConfig, LoraConfig, ModelConfig, RayConfig, RewardConfig, SamplingConfig, WandbConfig
-from uiray.rl.config import GRPOConfig
+from uiray.rl.config import GRPOConfig, GRPOEvalConfig
 from uiray.rl.driver import PromptFeed, run_grpo
 
 pytestmark = pytest.mark.slow
@@ -34,6 +34,7 @@ PROMPTS = ["a counter button", "a button", "a page with one button", "make a cli
            "a big button"]  # fmt: skip
 SAMPLING = SamplingConfig(temperature=1.0, top_p=1.0, repetition_penalty=1.0, n=4, max_tokens=64, seed=None)
 STEPS, LR = 8, 1e-4
+STEPS_TOY = 12
 
 
 PLAIN_REPLY = GenerateConfig().response_prefix + "<body><p>0</p></body>\n</html>\n```"
@@ -61,9 +62,10 @@ def test_grpo_raises_the_reward_of_a_toy_task_with_a_verifiable_reward(ray_clust
     prompts = [{"id": str(i), "prompt": COUNTER_PROMPT, "checklist": [WORKING_COUNTER]} for i in range(4)]
     # asynchronous (max_staleness=1, the default) with a LoRA policy; the reply starts after the document's head
     # as in the taught replies, so the button-or-not choice is the first the policy makes
-    cfg = GRPOConfig(model=ModelConfig(name=str(branch_model_dir), dtype="float32"), steps=12, prompts_per_step=4,
-                     sampling=SAMPLING, lr=3e-4, lora=LoraConfig(r=8, alpha=16), max_staleness=1,
-                     response_prefix=GenerateConfig().response_prefix,
+    heldout = GRPOEvalConfig(every=STEPS_TOY, limit=2, sampling=SamplingConfig(temperature=0, max_tokens=64))
+    cfg = GRPOConfig(model=ModelConfig(name=str(branch_model_dir), dtype="float32"), steps=STEPS_TOY,
+                     prompts_per_step=4, sampling=SAMPLING, lr=3e-4, lora=LoraConfig(r=8, alpha=16), max_staleness=1,
+                     response_prefix=GenerateConfig().response_prefix, eval=heldout,
                      reward=RewardConfig(preset="frontcoder", accessibility=False),
                      output_dir=str(tmp_path / "grpo"), wandb=WandbConfig(mode="disabled"))  # fmt: skip
     summary = run_grpo(cfg, prompts)
@@ -74,6 +76,12 @@ def test_grpo_raises_the_reward_of_a_toy_task_with_a_verifiable_reward(ray_clust
     # about a quarter to most of the samples
     assert last >= 0.6 and last - first >= 0.3, [round(r["reward/checklist"], 2) for r in rows]
     assert summary["reward_last"] > summary["reward_first"] and max(r["staleness"] for r in rows) == 1
+    # screenshot_every (10): step 10's rendered pages, one per group
+    shots = sorted((tmp_path / "grpo" / "screenshots").glob("step_000010_g*_r*.png"))
+    assert shots and all(p.read_bytes().startswith(b"\x89PNG") for p in shots), shots
+    # the held-out evaluation after the last step, through uiray eval's records and metrics
+    answers = (tmp_path / "grpo" / "evals" / "step_000012" / "answers.jsonl").read_text().splitlines()
+    assert len(answers) == 2 and 0 <= rows[-1]["eval/reward"] <= 1 and "eval/completeness" in rows[-1]
 
 
 def _prompts() -> list[dict]:

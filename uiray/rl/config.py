@@ -19,6 +19,19 @@ from uiray.config import (
 )
 
 
+class GRPOEvalConfig(Strict):
+    """Held-out evaluation during training (uiray/rl/heldout.py)."""
+
+    every: int = Field(0, ge=0)
+    """Evaluate every this many steps, and after the last one (0: never). It pauses rollouts while it runs."""
+    prompts: str = "heldout"
+    """Prompt set: 'heldout' (shipped with uiray) or a jsonl with `prompt` (+ id, checklist, reference)."""
+    limit: int | None = Field(16, ge=1)
+    """The first this many prompts (None: all)."""
+    sampling: SamplingConfig = SamplingConfig(temperature=0.0, n=1, max_tokens=1536)
+    """Greedy, as `uiray eval` answers."""
+
+
 class GRPOConfig(Strict):
     """`uiray grpo`: online RL with group-relative advantages and a reward from the rendered page."""
 
@@ -84,6 +97,11 @@ class GRPOConfig(Strict):
     """Log-prob margin within which the learner's greedy token and a different one of the engine count as a tie
     of float rounding, not stale weights; None: 1e-3 for float32 models, 0.5 for 16-bit ones (bf16 logits are
     rounded to about 0.1, and kernels differ between vLLM and transformers)."""
+    screenshot_every: int = Field(10, ge=0)
+    """Every this many steps keep the rendered page of each group's first sample: output_dir/screenshots/ (PNG,
+    named by step, group and reward) and wandb images; 0: never."""
+    eval: GRPOEvalConfig = GRPOEvalConfig()
+    """Held-out evaluation every `eval.every` steps through uiray eval's scoring and metrics."""
     checkpoint_every: int = Field(10, ge=1)
     """Save policy, optimizer, step, version and prompt cursor every this many steps (and at the end)."""
     checkpoint_keep: int = Field(2, ge=1)

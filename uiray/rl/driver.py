@@ -37,6 +37,8 @@ from uiray.rl.steplog import StepLog
 
 log = logging.getLogger("uiray.rl")
 PROBE_TOKENS = 16
+MAX_LOST_IN_A_ROW = 3
+"""Rollout calls per engine that may fail in a row (each after Ray's own retries) before the run stops."""
 
 
 def run_grpo_job(cfg: GRPOConfig) -> dict:
@@ -67,6 +69,7 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
 
     from uiray.cluster import init_ray
     from uiray.reward.actors import start_reward_workers
+    from uiray.rl.heldout import evaluate
     from uiray.rl.learner_group import LearnerGroup
     from uiray.rl.prompts import load_rl_prompts
     from uiray.rl.rollout import start_rollout_workers
@@ -95,7 +98,7 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
         log.info(f"grpo: resuming from {resume_from} (step {step}, policy version {version})")
         _sync(rollouts, learner, version, cfg)
     inflight: deque = deque()  # (call, prompt indices, engine index, the version the engine had been sent)
-    calls, started = 0, time.perf_counter()
+    calls, lost_in_a_row, started = 0, 0, time.perf_counter()
     deadline = started + cfg.max_minutes * 60 if cfg.max_minutes else float("inf")
     while step < cfg.steps and time.perf_counter() < deadline:
         while len(inflight) < cfg.max_staleness + 1:  # keep the engines busy, within the staleness bound
@@ -112,7 +115,11 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
             log.warning(f"grpo: rollout call lost ({type(e).__name__}); its {len(batch)} prompts go back")
             counts["lost_batches"] += 1
             feed.give_back(batch)
+            lost_in_a_row += 1
+            if lost_in_a_row > MAX_LOST_IN_A_ROW * len(rollouts):  # an engine that cannot start, say
+                raise RuntimeError(f"grpo: {lost_in_a_row} rollout calls in a row failed; the last: {e}") from e
             continue
+        lost_in_a_row = 0
         rollout_wait = time.perf_counter() - waited
         if rollout_version < sent:  # restarted with the starting weights, then redid the call
             counts["rollout_restarts_seen"] += 1
@@ -123,14 +130,17 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
             feed.give_back(batch)
             continue
         waited = time.perf_counter()
+        shots = bool(cfg.screenshot_every) and (step + 1) % cfg.screenshot_every == 0
         try:
-            rewards = _score(scorers, [prompts[i] for i in batch], samples, cfg.sampling.n)
+            rewards = _score(scorers, [prompts[i] for i in batch], samples, cfg.sampling.n, shots)
         except ray.exceptions.RayError as e:
             log.warning(f"grpo: reward call lost ({type(e).__name__}); its {len(batch)} prompts go back")
             counts["lost_batches"] += 1
             feed.give_back(batch)
             continue
         reward_wait = time.perf_counter() - waited
+        if shots:
+            steplog.screenshots(step + 1, [prompts[i]["prompt"] for i in batch], rewards[:: cfg.sampling.n])
         groups = _with_advantages(samples, rewards, cfg)
         counts["zero_variance_groups"] += groups["zero_variance"]
         staleness = version - rollout_version  # versions between the sampling policy and the one updated now
@@ -146,10 +156,13 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
             counts["sync_checks"] += 1
         step += 1
         row = _step_metrics(step, version, rollout_version, staleness, samples, rewards, stats)
+        last = step == cfg.steps or time.perf_counter() >= deadline
+        if cfg.eval.every and (step % cfg.eval.every == 0 or last):
+            row.update(evaluate(rollouts[0], scorers, cfg, step, out))
         row.update(prompts=batch, rollout_wait_s=rollout_wait, reward_wait_s=reward_wait, sync_s=sync_s,
                    elapsed_s=time.perf_counter() - started, **counts)  # fmt: skip
         steplog.write(row)
-        if step % cfg.checkpoint_every == 0 or step == cfg.steps or time.perf_counter() >= deadline:
+        if step % cfg.checkpoint_every == 0 or last:
             _checkpoint(out, cfg, learner, step, {"feed": feed.state(_prompts_of(inflight)), "counts": counts,
                                                   "step": step, "wandb_id": steplog.wandb_id})  # fmt: skip
     learner.save(str(out / "final"))
@@ -296,8 +309,9 @@ def _engine_model(cfg: GRPOConfig) -> str:
     return cfg.model.name
 
 
-def _score(scorers: list, batch: list[dict], samples: list[dict], n: int) -> list[dict]:
-    """Each sample's RewardOutcome, groups spread over the browser actors."""
+def _score(scorers: list, batch: list[dict], samples: list[dict], n: int, shots: bool = False) -> list[dict]:
+    """Each sample's RewardOutcome, groups spread over the browser actors; `shots`: with the screenshot of each
+    group's first sample."""
     import ray
 
     calls = []
@@ -307,6 +321,7 @@ def _score(scorers: list, batch: list[dict], samples: list[dict], n: int) -> lis
             request = {"prompt": prompt["prompt"], "response": sample["reply"],
                        "num_tokens": sample["completion_tokens"]}  # fmt: skip
             request.update({k: prompt[k] for k in ("checklist", "reference") if prompt.get(k)})
+            request["keep_screenshot"] = shots and not requests
             requests.append(request)
         calls.append(scorers[g % len(scorers)].score.remote(requests))
     return [outcome for group in ray.get(calls) for outcome in group]

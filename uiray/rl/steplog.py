@@ -1,5 +1,6 @@
 """Where each GRPO step's metrics go: metrics.jsonl (appended as the step ends), wandb (offline by default, the
-same run continued after a resume) and Ray's metrics (gauges that the dashboard shows while the job runs)."""
+same run continued after a resume) and Ray's metrics (gauges that the dashboard shows while the job runs); and,
+every `screenshot_every` steps, rendered pages: output_dir/screenshots/ and wandb images."""
 
 from __future__ import annotations
 
@@ -50,6 +51,23 @@ class StepLog:
         log.info(f"grpo step {row['step']}/{self.steps} reward {row['reward_mean']:.3f}±{row['reward_std']:.3f} "
                  f"loss {row.get('loss', float('nan')):.4f} staleness {row['staleness']} "
                  f"tokens {row['response_tokens']:.0f} eta {eta:.0f}s")  # fmt: skip
+
+    def screenshots(self, step: int, prompts: list[str], outcomes: list[dict]) -> None:
+        """Write each outcome's screenshot (taken out of it) as screenshots/step_N_gG_rR.png and log them."""
+        folder = self.path.parent / "screenshots"
+        folder.mkdir(exist_ok=True)
+        images = []
+        for g, (prompt, outcome) in enumerate(zip(prompts, outcomes, strict=True)):
+            png = outcome.pop("screenshot", None)
+            if not png:  # the page did not render
+                continue
+            path = folder / f"step_{step:06d}_g{g}_r{outcome['reward']:.2f}.png"
+            path.write_bytes(png)
+            images.append((path, f"{prompt[:80]} (reward {outcome['reward']:.2f})"))
+        if self.wandb and images:
+            import wandb
+
+            self.wandb.log({"pages": [wandb.Image(str(p), caption=c) for p, c in images]}, step=step)
 
     def rows(self) -> list[dict]:
         return [json.loads(line) for line in self.path.read_text().splitlines()] if self.path.exists() else []

@@ -1,0 +1,39 @@
+"""Held-out evaluation during GRPO, through `uiray eval`'s code: the rollout engine (which serves the current policy)
+answers the first `eval.limit` held-out prompts greedily, the reward actors score them, eval's Scoring writes the
+records and eval's metrics average them.
+
+    output_dir/evals/step_N/answers.jsonl, code/, shots/   eval's per-answer records, replies, thumbnails
+    metrics row of step N: eval/reward, eval/completeness, eval/looped, eval/checklist_pass, eval/render_ok, ...
+
+The same prompts every time, so the numbers form a curve; `uiray eval` on the final policy gives the full table
+and report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CURVE = ("reward", "completeness", "looped", "truncated", "render_ok", "checklist_pass", "interactivity", "tokens")
+"""Eval metrics that go into the step's metrics row (as eval/<name>)."""
+
+
+def evaluate(engine, scorers: list, cfg, step: int, out: Path) -> dict[str, float]:
+    """Answer and score the held-out prompts with `engine`'s current policy; {eval/<metric>: value}."""
+    import ray
+
+    from uiray.eval.metrics import model_metrics
+    from uiray.eval.prompts import load_prompts
+    from uiray.eval.run import Scoring
+
+    prompts = load_prompts(cfg.eval.prompts, cfg.eval.limit)
+    folder = out / "evals" / f"step_{step:06d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    label = f"step_{step}"
+    scoring = Scoring(scorers, {p["id"]: p for p in prompts}, folder, total=len(prompts) * cfg.eval.sampling.n)
+    _, samples = ray.get(engine.generate.remote([p["prompt"] for p in prompts], cfg.eval.sampling.model_dump()))
+    n = cfg.eval.sampling.n
+    scoring.submit([{"model": label, "prompt_id": prompts[i // n]["id"], "sample": i % n, "reply": s["reply"],
+                     "finish_reason": s["finish_reason"], "completion_tokens": s["completion_tokens"]}
+                    for i, s in enumerate(samples)])  # fmt: skip
+    table = model_metrics(scoring.finish())[label]
+    return {f"eval/{name}": table[name] for name in CURVE if table.get(name) is not None}
