@@ -25,7 +25,8 @@ from tests.conftest import COUNTER_PROMPT, COUNTER_REPLY
 from tests.stages import ROOT, job_env
 from uiray.config import GenerateConfig, LoraConfig, ModelConfig, RayConfig, RewardConfig, SamplingConfig, WandbConfig
 from uiray.rl.config import GRPOConfig, GRPOEvalConfig
-from uiray.rl.driver import PromptFeed, run_grpo
+from uiray.rl.driver import run_grpo
+from uiray.rl.prompts import PromptFeed
 
 pytestmark = pytest.mark.slow
 

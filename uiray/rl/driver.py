@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import shutil
 import statistics
 import time
@@ -33,6 +32,7 @@ from pathlib import Path
 
 from uiray.config import ConfigError, GenerateConfig, save_config
 from uiray.rl.config import GRPOConfig
+from uiray.rl.prompts import PromptFeed
 from uiray.rl.steplog import StepLog
 
 log = logging.getLogger("uiray.rl")
@@ -182,45 +182,6 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
 
 
 COUNTS = ("dropped_batches", "lost_batches", "rollout_restarts_seen", "zero_variance_groups", "syncs", "sync_checks")
-
-
-class PromptFeed:
-    """Prompt indices in seeded, reshuffled passes; prompts handed back (a dropped or lost batch) come first.
-
-    Its state is the count drawn from the passes and the prompts owed: those handed back and, in a checkpoint,
-    those of batches in flight. A resumed feed redraws the passes from the seed, skips what was drawn, and owes
-    the same prompts, so every prompt is trained on exactly as if the run had not stopped.
-    """
-
-    def __init__(self, size: int, seed: int, state: dict | None = None):
-        self.size, self.seed = size, seed
-        self.drawn = 0
-        self.requeued = (state or {}).get("requeued", 0)
-        self.owed: deque[int] = deque((state or {}).get("owed", []))
-        self._passes = self._indices()
-        for _ in range((state or {}).get("drawn", 0)):
-            self._next()
-
-    def take(self, k: int) -> list[int]:
-        return [self.owed.popleft() if self.owed else self._next() for _ in range(k)]
-
-    def give_back(self, indices: list[int]) -> None:
-        self.owed.extend(indices)
-        self.requeued += len(indices)
-
-    def state(self, in_flight: list[int]) -> dict:
-        return {"drawn": self.drawn, "owed": [*self.owed, *in_flight], "requeued": self.requeued}
-
-    def _next(self) -> int:
-        self.drawn += 1
-        return next(self._passes)
-
-    def _indices(self):
-        rng = random.Random(self.seed)
-        while True:
-            order = list(range(self.size))
-            rng.shuffle(order)
-            yield from order
 
 
 def _prompts_of(inflight: deque) -> list[int]:

@@ -21,6 +21,7 @@ GAUGES = ("reward_mean", "reward_std", "staleness", "version", "response_tokens"
 class StepLog:
     def __init__(self, cfg, out: Path, resumed_step: int, wandb_id: str | None):
         self.path, self.steps, self.run = out / "metrics.jsonl", cfg.steps, out.name
+        self.budget_s = cfg.max_minutes * 60 if cfg.max_minutes else float("inf")
         self._keep_until(resumed_step)
         self.started, self.done = time.perf_counter(), 0
         self.wandb = None
@@ -47,7 +48,7 @@ class StepLog:
                 gauge.set(numbers[name], tags={"run": self.run})
         self.done += 1
         elapsed = time.perf_counter() - self.started
-        eta = elapsed / self.done * (self.steps - row["step"])
+        eta = min(elapsed / self.done * (self.steps - row["step"]), max(self.budget_s - elapsed, 0))
         log.info(f"grpo step {row['step']}/{self.steps} reward {row['reward_mean']:.3f}±{row['reward_std']:.3f} "
                  f"loss {row.get('loss', float('nan')):.4f} staleness {row['staleness']} "
                  f"tokens {row['response_tokens']:.0f} eta {eta:.0f}s")  # fmt: skip
