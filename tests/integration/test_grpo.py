@@ -97,11 +97,12 @@ def _alive(class_name: str) -> list:
     return list_actors(address, filters=[("class_name", "=", class_name), ("state", "=", "ALIVE")])
 
 
-def _kill_actor_when(metrics, rows: int, class_name: str, before: set, killed: list) -> None:
+def _kill_actor_when(metrics, rows: int, class_name: str, before: set, killed: list, ended) -> None:
     """SIGKILL the process of the run's live `class_name` actor once metrics.jsonl has `rows` steps (a crash
-    mid-run). Actors in `before`, alive before the run (other tests' in the session cluster), are left alone."""
+    mid-run). Actors in `before`, alive before the run (other tests' in the session cluster), are left alone.
+    Gives up when the run has `ended` first."""
     deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not ended.is_set():
         if metrics.exists() and len(metrics.read_text().splitlines()) >= rows:
             alive = [a for a in _alive(class_name) if a.actor_id not in before]
             if alive:
@@ -120,13 +121,18 @@ def test_full_weight_grpo_checks_every_sync_and_survives_killed_actors(ray_clust
     killed: list[str] = []
     targets = ((2, "RolloutWorker"), (5, "RewardWorker"))
     before = {name: {a.actor_id for a in _alive(name)} for _, name in targets}
-    killers = [threading.Thread(target=_kill_actor_when, args=(out / "metrics.jsonl", rows, name, before[name], killed))
+    ended = threading.Event()
+    killers = [threading.Thread(target=_kill_actor_when,
+                                args=(out / "metrics.jsonl", rows, name, before[name], killed, ended))
                for rows, name in targets]  # fmt: skip
     for killer in killers:
         killer.start()
-    summary = run_grpo(cfg, _prompts())
-    for killer in killers:
-        killer.join()
+    try:
+        summary = run_grpo(cfg, _prompts())
+    finally:
+        ended.set()
+        for killer in killers:
+            killer.join()
     metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert summary["steps"] == STEPS == len(metrics) and summary["sync_checks"] == STEPS == summary["syncs"]
     # max_staleness=0 is on-policy: every trained batch came from the version the learner then updated

@@ -64,8 +64,10 @@ def test_greedy_match_allows_a_near_tie_and_catches_a_different_policy():
 
     engine = [5, 6, 7, 8]
     assert greedy_matches(engine, [5, 6, 7, 8], [0.0] * 4, tie=1e-3)
-    # position 2: the learner prefers 9 by 0.2 nats, within bf16 rounding: a tie, the rest is not compared
-    assert greedy_matches(engine, [5, 6, 9, 1], [0.0, 0.0, 0.2, 3.0], tie=0.5)
+    # position 2: the learner prefers 9 by 0.2 nats, within bf16 rounding: a tie
+    assert greedy_matches(engine, [5, 6, 9, 8], [0.0, 0.0, 0.2, 0.0], tie=0.5)
     assert not greedy_matches(engine, [5, 6, 9, 8], [0.0, 0.0, 0.2, 0.0], tie=1e-3)
+    # a tie does not end the comparison: a clear difference after it is still caught
+    assert not greedy_matches(engine, [5, 6, 9, 1], [0.0, 0.0, 0.2, 3.0], tie=0.5)
     assert not greedy_matches(engine, [5, 1, 7, 8], [0.0, 2.5, 0.0, 0.0], tie=0.5)  # a different policy
     assert not greedy_matches([], [], [], tie=0.5)  # nothing compared

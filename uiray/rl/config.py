@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from uiray.config import (
     UI_SYSTEM_PROMPT,
@@ -88,7 +88,8 @@ class GRPOConfig(Strict):
     """Learner ranks: data-parallel (DDP over torch.distributed: gloo on CPU, NCCL on GPU), each holding the
     whole policy and its share of every batch."""
     gpus_per_learner: float = Field(0.0, ge=0, le=8)
-    """GPUs of each learner rank (0: CPU)."""
+    """GPUs of each learner rank (0: CPU). With more than one rank, a whole number: NCCL refuses two ranks on one
+    GPU."""
     engine: EngineConfig = EngineConfig()
     """vLLM engine settings of the rollout actors."""
     sync_check_every: int = Field(1, ge=0)
@@ -117,3 +118,10 @@ class GRPOConfig(Strict):
     """Seed of prompt order, sampling and adapter init."""
     ray: RayConfig = RayConfig()
     """Cluster to run on."""
+
+    @model_validator(mode="after")
+    def _whole_gpus_per_rank(self):
+        if self.learners > 1 and self.gpus_per_learner % 1:
+            raise ValueError(f"gpus_per_learner: {self.gpus_per_learner} with learners={self.learners}; give each "
+                             "rank whole GPUs (NCCL refuses two ranks on one GPU)")  # fmt: skip
+        return self

@@ -49,6 +49,8 @@ def run_grpo_job(cfg: GRPOConfig) -> dict:
     from uiray.cluster import init_ray
 
     local = {"output_dir": str(Path(cfg.output_dir).resolve()), "prompts": str(Path(cfg.prompts).resolve())}
+    if cfg.eval.prompts != "heldout":
+        local["eval"] = cfg.eval.model_copy(update={"prompts": str(Path(cfg.eval.prompts).resolve())})
     if Path(cfg.model.name).exists():
         local["model"] = cfg.model.model_copy(update={"name": str(Path(cfg.model.name).resolve())})
     cfg = cfg.model_copy(update=local)
@@ -68,6 +70,7 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
     import ray
 
     from uiray.cluster import init_ray
+    from uiray.eval.prompts import load_prompts
     from uiray.reward.actors import start_reward_workers
     from uiray.rl.heldout import evaluate
     from uiray.rl.learner_group import LearnerGroup
@@ -79,6 +82,7 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     save_config(cfg, out)
     prompts = prompts if prompts is not None else load_rl_prompts(cfg.prompts)
+    heldout = load_prompts(cfg.eval.prompts, cfg.eval.limit) if cfg.eval.every else []  # a bad file fails now
     init_ray(cfg.ray)
     engine_cfg = GenerateConfig(model=cfg.model.model_copy(update={"name": _engine_model(cfg)}), engine=cfg.engine,
                                 system_prompt=cfg.system_prompt or "", response_prefix=cfg.response_prefix)  # fmt: skip
@@ -158,13 +162,16 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
         row = _step_metrics(step, version, rollout_version, staleness, samples, rewards, stats)
         last = step == cfg.steps or time.perf_counter() >= deadline
         if cfg.eval.every and (step % cfg.eval.every == 0 or last):
-            row.update(evaluate(rollouts[0], scorers, cfg, step, out))
+            row.update(evaluate(rollouts[0], scorers, cfg, heldout, step, version, out))
         row.update(prompts=batch, rollout_wait_s=rollout_wait, reward_wait_s=reward_wait, sync_s=sync_s,
                    elapsed_s=time.perf_counter() - started, **counts)  # fmt: skip
         steplog.write(row)
         if step % cfg.checkpoint_every == 0 or last:
             _checkpoint(out, cfg, learner, step, {"feed": feed.state(_prompts_of(inflight)), "counts": counts,
                                                   "step": step, "wandb_id": steplog.wandb_id})  # fmt: skip
+    if step and not (out / "checkpoints" / f"step_{step:06d}").is_dir():  # the budget ran out on a lost batch
+        _checkpoint(out, cfg, learner, step, {"feed": feed.state(_prompts_of(inflight)), "counts": counts,
+                                              "step": step, "wandb_id": steplog.wandb_id})  # fmt: skip
     learner.save(str(out / "final"))
     restarts = _restarts({"rollout": rollouts, "reward": scorers})
     steplog.finish()
@@ -173,7 +180,8 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
                "final": str(out / "final"), "resumed_from": str(resume_from) if resume_from else None, **counts,
                "restarts": restarts, "prompts_drawn": feed.drawn, "prompts_requeued": feed.requeued,
                "prompts_pending": feed.state(_prompts_of(inflight))["owed"],
-               "reward_first": metrics[0]["reward_mean"], "reward_last": metrics[-1]["reward_mean"]}  # fmt: skip
+               "reward_first": metrics[0]["reward_mean"] if metrics else None,
+               "reward_last": metrics[-1]["reward_mean"] if metrics else None}  # fmt: skip
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     for actor in [*rollouts, *scorers]:
         ray.kill(actor)

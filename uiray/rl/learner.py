@@ -1,9 +1,11 @@
 """Learner: the policy being trained (LoRA or full) and its optimizer, one GRPO update per batch of samples.
 
 A sample is a rollout's prompt and completion token ids, the rollout policy's log-probs of the completion and the
-sample's group-relative advantage. One update per batch (GRPO with a single inner step): the ratio to the old
-policy is 1 at the update, so the clip bites only across versions; stale samples (async rollouts) are
-corrected by truncated importance weights between the learner's log-probs before the update and the rollout's.
+sample's group-relative advantage. One update per batch (GRPO with a single inner step): the "old" policy of
+the clipped ratio is the learner's own before the update, so the ratio is 1 and the clip does not bind
+(`clip_fraction` stays 0; it would with several optimizer steps per batch, which are not offered). Stale samples
+(async rollouts) are corrected instead by truncated importance weights between the learner's log-probs before the
+update and the rollout's (the decoupled objective: behaviour → proximal policy by importance weights).
 Dropout is off: the learner must compute the log-probs of the policy that sampled.
 
 One Learner is one rank of the learner group (uiray/rl/learner_group.py): with more than one, each rank wraps the

@@ -77,10 +77,8 @@ def greedy_margins(model, prompt_ids: list[int], tokens: list[int]) -> tuple[lis
 
 
 def greedy_matches(engine_tokens: list[int], learner_top: list[int], margins: list[float], tie: float) -> bool:
-    """The engine's greedy tokens are the learner's (greedy_margins): token for token until the first position
-    where they differ by a near tie (a margin within `tie`: float rounding, in which the two may pick either;
-    after it the continuations may differ and are not compared). A larger margin is a different policy."""
-    for engine, learner, margin in zip(engine_tokens, learner_top, margins, strict=True):
-        if engine != learner:
-            return margin <= tie
-    return len(engine_tokens) > 0
+    """The engine's greedy tokens are the learner's (greedy_margins): at every position the learner's greedy token,
+    or one it likes within `tie` of it (a near tie, which float rounding may resolve either way). The learner reads
+    the engine's own tokens, so every position is compared, not only those before the first difference."""
+    pairs = zip(engine_tokens, learner_top, margins, strict=True)
+    return len(engine_tokens) > 0 and all(engine == learner or margin <= tie for engine, learner, margin in pairs)
