@@ -37,7 +37,7 @@ def main() -> None:
     from uiray.config import GenerateConfig, ModelConfig, RayConfig
     from uiray.models import resolve_model
     from uiray.rl.rollout import start_rollout_workers
-    from uiray.rl.weight_sync import adapter_payload, full_payload, greedy_margins, greedy_matches
+    from uiray.rl.weight_sync import adapter_payload, default_tie, full_payload, greedy_margins, greedy_matches
 
     model = args.model
     if model is None:
@@ -66,9 +66,7 @@ def main() -> None:
     adapter_s, adapter_bytes = timed(lambda: adapter_payload(policy), engine.load_adapter.remote)
     started = time.perf_counter()
     prompt_ids, tokens = ray.get(engine.greedy.remote("a kanban board", 16))
-    agree = greedy_matches(
-        tokens, *greedy_margins(policy, prompt_ids, tokens), tie=1e-3 if args.dtype == "float32" else 0.5
-    )
+    agree = greedy_matches(tokens, *greedy_margins(policy, prompt_ids, tokens), tie=default_tie(args.dtype))
     check_s = time.perf_counter() - started
     merged = policy.merge_and_unload()
     full_s, full_bytes = timed(lambda: full_payload(merged), engine.load_full.remote)

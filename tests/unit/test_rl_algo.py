@@ -60,7 +60,7 @@ def test_truncated_importance_weights_cap_and_report_the_truncation_rate():
 
 
 def test_greedy_match_allows_a_near_tie_and_catches_a_different_policy():
-    from uiray.rl.weight_sync import greedy_matches
+    from uiray.rl.weight_sync import first_mismatch, greedy_matches
 
     engine = [5, 6, 7, 8]
     assert greedy_matches(engine, [5, 6, 7, 8], [0.0] * 4, tie=1e-3)
@@ -69,5 +69,6 @@ def test_greedy_match_allows_a_near_tie_and_catches_a_different_policy():
     assert not greedy_matches(engine, [5, 6, 9, 8], [0.0, 0.0, 0.2, 0.0], tie=1e-3)
     # a tie does not end the comparison: a clear difference after it is still caught
     assert not greedy_matches(engine, [5, 6, 9, 1], [0.0, 0.0, 0.2, 3.0], tie=0.5)
+    assert first_mismatch(engine, [5, 6, 9, 1], [0.0, 0.0, 0.2, 3.0], tie=0.5) == 3  # the error names this one
     assert not greedy_matches(engine, [5, 1, 7, 8], [0.0, 2.5, 0.0, 0.0], tie=0.5)  # a different policy
     assert not greedy_matches([], [], [], tie=0.5)  # nothing compared

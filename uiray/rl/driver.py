@@ -166,12 +166,10 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
         row.update(prompts=batch, rollout_wait_s=rollout_wait, reward_wait_s=reward_wait, sync_s=sync_s,
                    elapsed_s=time.perf_counter() - started, **counts)  # fmt: skip
         steplog.write(row)
-        if step % cfg.checkpoint_every == 0 or last:
-            _checkpoint(out, cfg, learner, step, {"feed": feed.state(_prompts_of(inflight)), "counts": counts,
-                                                  "step": step, "wandb_id": steplog.wandb_id})  # fmt: skip
-    if step and not (out / "checkpoints" / f"step_{step:06d}").is_dir():  # the budget ran out on a lost batch
-        _checkpoint(out, cfg, learner, step, {"feed": feed.state(_prompts_of(inflight)), "counts": counts,
-                                              "step": step, "wandb_id": steplog.wandb_id})  # fmt: skip
+        if step % cfg.checkpoint_every == 0:
+            _checkpoint(out, cfg, learner, step, _driver_state(feed, inflight, counts, step, steplog))
+    if step and not (out / "checkpoints" / f"step_{step:06d}").is_dir():  # the last step (all, or the budget's)
+        _checkpoint(out, cfg, learner, step, _driver_state(feed, inflight, counts, step, steplog))
     learner.save(str(out / "final"))
     restarts = _restarts({"rollout": rollouts, "reward": scorers})
     steplog.finish()
@@ -197,6 +195,12 @@ def _prompts_of(inflight: deque) -> list[int]:
     return [i for _, batch, _, _ in inflight for i in batch]
 
 
+def _driver_state(feed: PromptFeed, inflight: deque, counts: dict, step: int, steplog: StepLog) -> dict:
+    """What driver_state.json holds: the step, the counters, the wandb run and the feed (owing the prompts of the
+    calls in flight)."""
+    return {"feed": feed.state(_prompts_of(inflight)), "counts": counts, "step": step, "wandb_id": steplog.wandb_id}
+
+
 def _sync(rollouts: list, learner, version: int, cfg: GRPOConfig) -> None:
     """Every engine in `rollouts` serves the learner's current policy as `version`."""
     import ray
@@ -212,9 +216,9 @@ def _check_sync(engine, learner, prompt: str, version: int, cfg: GRPOConfig) -> 
     is synced again and asked again)."""
     import ray
 
-    from uiray.rl.weight_sync import greedy_matches
+    from uiray.rl.weight_sync import default_tie, first_mismatch, greedy_matches
 
-    tie = cfg.sync_check_tie if cfg.sync_check_tie is not None else (1e-3 if cfg.model.dtype == "float32" else 0.5)
+    tie = cfg.sync_check_tie if cfg.sync_check_tie is not None else default_tie(cfg.model.dtype)
     for restarts in range(3):
         prompt_ids, engine_tokens = ray.get(engine.greedy.remote(prompt, PROBE_TOKENS))
         top, margins = learner.greedy_margins(prompt_ids, engine_tokens)
@@ -223,7 +227,7 @@ def _check_sync(engine, learner, prompt: str, version: int, cfg: GRPOConfig) -> 
         if ray.get(engine.policy_version.remote()) == version:
             break
         _sync([engine], learner, version, cfg)
-    differ = next((i for i, (e, t) in enumerate(zip(engine_tokens, top, strict=True)) if e != t), None)
+    differ = first_mismatch(engine_tokens, top, margins, tie)
     found = "gave no token" if differ is None else f"greedy token {differ} is not the learner's (log-prob margin " \
                                                    f"{margins[differ]:.3f} > {tie})"  # fmt: skip
     raise RuntimeError(f"weight sync check failed at policy version {version}: the engine's {found}: it kept "

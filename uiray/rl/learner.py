@@ -16,6 +16,7 @@ averaged; every rank then holds the same policy, so rank 0 alone answers payload
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -79,10 +80,9 @@ class Learner:
         cfg = self.cfg
         sums = {"loss": 0.0, "clipped": 0.0, "kl": 0.0, "truncated": 0.0, "entropy_proxy": 0.0, "tokens": 0}
         for i, part in enumerate(micro_batches):
-            if i < len(micro_batches) - 1 and self.world > 1:
-                with self.forward.no_sync():  # sum gradients locally; average over ranks at the last one
-                    self._backward(part or [padding], total, sums, counts=bool(part))
-            else:
+            # sum gradients locally; DDP averages them over the ranks at the last micro-batch
+            local = self.forward.no_sync() if self.world > 1 and i < len(micro_batches) - 1 else nullcontext()
+            with local:
                 self._backward(part or [padding], total, sums, counts=bool(part))
         norm = torch.nn.utils.clip_grad_norm_(
             [p for p in self.model.parameters() if p.requires_grad], cfg.max_grad_norm

@@ -72,7 +72,7 @@ def greedy_margins(model, prompt_ids: list[int], tokens: list[int]) -> tuple[lis
         logits = model(input_ids=ids).logits[0, len(prompt_ids) - 1 : -1].float()
     logp = torch.log_softmax(logits, dim=-1)
     top = logp.argmax(dim=-1)
-    chosen = logp.gather(-1, torch.tensor(tokens, device=device).unsqueeze(-1)).squeeze(-1)
+    chosen = logp.gather(-1, torch.tensor(tokens, dtype=torch.long, device=device).unsqueeze(-1)).squeeze(-1)
     return top.tolist(), (logp.max(dim=-1).values - chosen).tolist()
 
 
@@ -80,5 +80,16 @@ def greedy_matches(engine_tokens: list[int], learner_top: list[int], margins: li
     """The engine's greedy tokens are the learner's (greedy_margins): at every position the learner's greedy token,
     or one it likes within `tie` of it (a near tie, which float rounding may resolve either way). The learner reads
     the engine's own tokens, so every position is compared, not only those before the first difference."""
-    pairs = zip(engine_tokens, learner_top, margins, strict=True)
-    return len(engine_tokens) > 0 and all(engine == learner or margin <= tie for engine, learner, margin in pairs)
+    return len(engine_tokens) > 0 and first_mismatch(engine_tokens, learner_top, margins, tie) is None
+
+
+def first_mismatch(engine_tokens: list[int], learner_top: list[int], margins: list[float], tie: float) -> int | None:
+    """The first position where the engine's token is not the learner's and not within `tie` of it (None: none)."""
+    pairs = enumerate(zip(engine_tokens, learner_top, margins, strict=True))
+    return next((i for i, (engine, learner, margin) in pairs if engine != learner and margin > tie), None)
+
+
+def default_tie(dtype: str) -> float:
+    """The sync check's tie for a model in `dtype`: 1e-3 for float32, 0.5 for 16-bit (bf16 logits are rounded to
+    about 0.1, and vLLM's kernels differ from transformers')."""
+    return 1e-3 if dtype == "float32" else 0.5
