@@ -42,10 +42,16 @@ def test_sft_trains_each_sample_once_per_epoch_and_improves(sft_run):
     assert "eval/html_valid" in evals[-1] and "eval/colour_entropy" in evals[-1]
     assert (out / "loss.svg").read_text().startswith("<svg")
     # The first steps' losses, pinned from e3d7ba0 (before issue 12 put each recipe in one file and moved the
-    # optimizer and schedule out of the strategies): a refactor must not change what training computes
+    # optimizer and schedule out of the strategies): a refactor must not change what training computes. The
+    # tiny model is fitted by 400 float32 steps, which other CPUs' kernels round differently: on the CI machine
+    # its step-1 loss came out 0.18 % lower (9.1056). So the first loss is pinned loosely, and the later steps
+    # as ratios to it, which the fitted weights barely move (within 5e-4 there) but the optimizer, learning rate
+    # and loss normalisation do.
     by_step = {m["step"]: m["loss"] for m in metrics if "grad_norm" in m}
-    assert [by_step[s] for s in (1, 2, 3)] == pytest.approx([9.122405351486355, 9.099802494049072, 8.18560548721054],
-                                                            rel=1e-4)  # fmt: skip
+    assert by_step[1] == pytest.approx(9.122405351486355, rel=1e-2)
+    ratios = [by_step[s] / by_step[1] for s in (2, 3)]
+    assert ratios == pytest.approx([9.099802494049072 / 9.122405351486355, 8.18560548721054 / 9.122405351486355],
+                                   rel=2e-3)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
