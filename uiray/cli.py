@@ -161,6 +161,20 @@ def cmd_grpo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from uiray.serving.config import ServeConfig
+    from uiray.serving.run import serve_app
+
+    overrides = list(args.overrides)
+    if args.model:
+        overrides.append(f"model.name={args.model}")
+    overrides += [f"adapters.{spec.split('=', 1)[0]}={spec.split('=', 1)[1]}" for spec in args.adapter or []]
+    if args.port is not None:
+        overrides.append(f"port={args.port}")
+    serve_app(load_config(ServeConfig, args.config, overrides), block=None if args.wait is None else args.wait)
+    return 0
+
+
 def eval_overrides(args: argparse.Namespace) -> list[str]:
     """--models and --replies as config overrides. argparse's nargs="+" also takes the key=value overrides
     that follow the models (`--models a b limit=5`): those are overrides, not models."""
@@ -281,6 +295,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--config", help="YAML with EvalConfig fields (see configs/eval.yaml)")
     evaluate.add_argument("overrides", nargs="*", help="overrides, e.g. limit=20 sampling.n=4 scorers=2")
     evaluate.set_defaults(func=cmd_eval)
+
+    srv = sub.add_parser("serve", help="OpenAI-compatible server on Ray Serve + /v1/preview + playground at /")
+    srv.add_argument("--config", help="YAML with ServeConfig fields (configs/serve.yaml)")
+    srv.add_argument("--model", help="known name, checkpoint, peft adapter or run directory (outputs/sft)")
+    srv.add_argument("--adapter", action="append", metavar="NAME=DIR",
+                     help="a LoRA adapter on the same base, requested as <model>:<NAME>; repeatable")  # fmt: skip
+    srv.add_argument("--port", type=int, help="HTTP port (0: a free one)")
+    srv.add_argument("--wait", action=argparse.BooleanOptionalAction, default=None,
+                     help="stay up until Ctrl-C (default: when the Ray cluster is this command's own)")  # fmt: skip
+    srv.add_argument("overrides", nargs="*", help="overrides, e.g. replicas.max_replicas=4 max_concurrent=32")
+    srv.set_defaults(func=cmd_serve)
 
     merge = sub.add_parser("merge", help="merge a LoRA adapter into its base model (full weights for serving)")
     merge.add_argument("adapter", help="adapter directory, e.g. outputs/sft/final")

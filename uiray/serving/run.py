@@ -1,0 +1,88 @@
+"""`uiray serve` and `jobs/serve.py`: deploy the app on Ray Serve, wait until it answers, and say where.
+
+On a local cluster (this process started it) the command stays up until Ctrl-C or SIGTERM and then takes the
+app and the cluster down. Joined to a running cluster (RAY_ADDRESS, `ray job submit`), it deploys and returns:
+Serve applications belong to the cluster, not to the driver that deployed them (`serve shutdown` or
+`serve delete uiray` removes it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+import urllib.request
+
+from uiray.cluster import init_ray
+from uiray.serving.config import ServeConfig
+
+log = logging.getLogger("uiray.serve")
+
+APP_NAME = "uiray"
+
+
+def serve_app(cfg: ServeConfig, block: bool | None = None) -> dict:
+    """Deploy; returns {url, models, ready_s}. `block` None: stay up only when the cluster is this process's own."""
+    from ray import serve
+
+    from uiray.serving.app import build
+
+    started = time.time()
+    local = init_ray(cfg.ray) is not None and not cfg.ray.address
+    port = cfg.port or _free_port(cfg.host)
+    serve.start(http_options={"host": cfg.host, "port": port, "request_timeout_s": cfg.request_timeout_s})
+    log.info("starting the engine and the browser replicas (a minute on CPU; progress in the Ray dashboard)")
+    serve.run(build(cfg.model_dump()), name=APP_NAME, route_prefix="/", blocking=False)
+    url = f"http://{'127.0.0.1' if cfg.host in ('0.0.0.0', '::') else cfg.host}:{port}"
+    models = _wait_ready(url, cfg)
+    info = {"url": url, "playground": f"{url}/", "openai_base_url": f"{url}/v1", "models": models,
+            "ready_s": round(time.time() - started, 1)}  # fmt: skip
+    print(json.dumps(info), flush=True)
+    if block if block is not None else local:
+        _wait_for_stop()
+        if local:
+            import ray
+
+            ray.shutdown()  # the cluster is ours: Serve, its replicas and their engines go with it
+        else:
+            serve.delete(APP_NAME)  # leave the rest of someone's cluster as it was
+    return info
+
+
+def _wait_ready(url: str, cfg: ServeConfig, timeout_s: float = 1800) -> list[str]:
+    """Poll /readyz until the engines answer, then list the models (with the key, when one is set)."""
+    import os
+
+    key = os.environ.get(cfg.api_key_env)
+    deadline = time.time() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=10) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            pass
+        if time.time() > deadline:
+            raise TimeoutError(f"{url} not ready after {timeout_s:.0f} s: see `serve status` and the Ray dashboard")
+        time.sleep(1)
+    request = urllib.request.Request(f"{url}/v1/models", headers={"Authorization": f"Bearer {key}"} if key else {})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return [m["id"] for m in json.load(answer)["data"]]
+
+
+def _wait_for_stop() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    log.info("serving; Ctrl-C stops")
+    stop.wait()
+
+
+def _free_port(host: str) -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
