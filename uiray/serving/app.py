@@ -41,6 +41,7 @@ from ray.llm._internal.serve.core.ingress.ingress import DEFAULT_ENDPOINTS, init
 from ray.llm._internal.serve.utils.lora_serve_utils import LoraModelLoader  # noqa: PLC2701
 from ray.serve.llm import LLMConfig, build_llm_deployment
 from ray.serve.llm.ingress import OpenAiIngress, make_fastapi_ingress
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from uiray.config import ConfigError
@@ -190,6 +191,7 @@ def build(args: dict) -> serve.Application:
         ray_actor_options={"num_cpus": 0, "resources": {"render": 1}},
     ).bind(cfg.preview.reward.model_dump())  # fmt: skip
     app = init()
+    app.add_exception_handler(StarletteHTTPException, _openai_error)
     app.add_middleware(
         Guard,
         api_key=os.environ.get(cfg.api_key_env) or None,
@@ -267,6 +269,13 @@ def _check_render_resource(cfg: ServeConfig) -> None:
             f"resource; the cluster has {slots:g}. Start it with `ray start --head --resources "
             f"'{{\"render\": 2}}'` (cluster.yaml gives render to CPU workers), or let `uiray serve` start one."
         )
+
+
+async def _openai_error(request: Request, e: StarletteHTTPException) -> Response:
+    """FastAPI answers its HTTPExceptions (unknown model, unknown route) as {"detail": ...}; OpenAI clients read
+    error.message."""
+    kind = {401: "authentication_error", 404: "not_found_error"}.get(e.status_code, "invalid_request_error")
+    return _error(e.status_code, str(e.detail), kind)
 
 
 def _error(status: int, message: str, kind: str) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from uiray.config import (
     UI_SYSTEM_PROMPT,
@@ -98,3 +98,14 @@ class ServeConfig(Strict):
             if not NAME.fullmatch(name):
                 raise ValueError(f"adapter name {name!r}: use letters, digits, '_', '.', '-'")
         return value
+
+    @model_validator(mode="after")
+    def _fits(self) -> ServeConfig:
+        if self.preview.sampling.max_tokens >= self.engine.max_model_len:
+            raise ValueError(
+                f"preview.sampling.max_tokens={self.preview.sampling.max_tokens} leaves no room for the prompt in "
+                f"engine.max_model_len={self.engine.max_model_len}: lower the one or raise the other"
+            )
+        if self.replicas.min_replicas > self.replicas.max_replicas:
+            raise ValueError(f"replicas.min_replicas={self.replicas.min_replicas} is over max_replicas")
+        return self
