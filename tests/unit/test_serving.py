@@ -149,6 +149,8 @@ def test_served_models_resolve_run_directories_and_refuse_an_adapter_on_another_
         resolve_served(ServeConfig(model={"name": str(base)}, adapters={"stray": str(tmp_path / "stray")}))
     with pytest.raises(ConfigError, match="adapters.x: .* not a peft adapter"):
         resolve_served(ServeConfig(model={"name": str(base)}, adapters={"x": str(other)}))
-    for bad in ({"model_id": "a:b"}, {"adapters": {"a/b": str(base)}}):
-        with pytest.raises(ValueError, match="no ':'|letters, digits"):
+    for bad, words in [({"model_id": "a:b"}, "no ':'"), ({"adapters": {"a/b": str(base)}}, "letters, digits"),
+                       ({"engine": {"max_model_len": 1024}}, "preview.sampling.max_tokens=1536 leaves no room"),
+                       ({"replicas": {"min_replicas": 3, "max_replicas": 2}}, "min_replicas=3")]:  # fmt: skip
+        with pytest.raises(ValueError, match=words):
             ServeConfig(**bad)
