@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -30,12 +31,13 @@ def serve_app(cfg: ServeConfig, block: bool | None = None) -> dict:
     from uiray.serving.app import build
 
     started = time.time()
-    local = init_ray(cfg.ray) is not None and not cfg.ray.address
+    # A cluster this process starts (no address, none in RAY_ADDRESS, Ray not yet up here) dies with it.
+    local = init_ray(cfg.ray) is not None and not (cfg.ray.address or os.environ.get("RAY_ADDRESS"))
     port = cfg.port or _free_port(cfg.host)
     serve.start(http_options={"host": cfg.host, "port": port, "request_timeout_s": cfg.request_timeout_s})
     log.info("starting the engine and the browser replicas (a minute on CPU; progress in the Ray dashboard)")
     serve.run(build(cfg.model_dump()), name=APP_NAME, route_prefix="/", blocking=False)
-    url = f"http://{'127.0.0.1' if cfg.host in ('0.0.0.0', '::') else cfg.host}:{port}"
+    url = _serve_url(cfg, port)
     models = _wait_ready(url, cfg)
     info = {"url": url, "playground": f"{url}/", "openai_base_url": f"{url}/v1", "models": models,
             "ready_s": round(time.time() - started, 1)}  # fmt: skip
@@ -51,10 +53,21 @@ def serve_app(cfg: ServeConfig, block: bool | None = None) -> dict:
     return info
 
 
+def _serve_url(cfg: ServeConfig, port: int) -> str:
+    """Where the app answers. On a cluster where Serve already runs, its proxy keeps the host and port it was
+    started with (serve.start ignores new http_options), so ask it rather than trust cfg."""
+    from ray.serve.context import _get_global_client  # noqa: PLC2701 (Serve has no public getter for this)
+
+    http = _get_global_client().http_config
+    if (http.host, http.port) != (cfg.host, port):
+        log.warning(f"Serve already runs on this cluster with its proxy on {http.host}:{http.port}; the app is "
+                    f"served there, not on {cfg.host}:{port}")  # fmt: skip
+    host = "127.0.0.1" if http.host in ("0.0.0.0", "::") else http.host
+    return f"http://{host}:{http.port}"
+
+
 def _wait_ready(url: str, cfg: ServeConfig, timeout_s: float = 1800) -> list[str]:
     """Poll /readyz until the engines answer, then list the models (with the key, when one is set)."""
-    import os
-
     key = os.environ.get(cfg.api_key_env)
     deadline = time.time() + timeout_s
     while True:
