@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import statistics
 import time
 import urllib.request
@@ -41,8 +42,9 @@ def in_process(args, cfg) -> dict[int, dict]:
     from uiray.serving.models import resolve_served
 
     served = resolve_served(cfg)
-    engine = llm_config(cfg, served, gpu=False).engine_kwargs
-    llm = LLM(model=served.base_path, **engine)
+    config = llm_config(cfg, served, gpu=False)
+    os.environ.update(config.runtime_env["env_vars"])  # the replicas' environment too (OpenMP thread binding)
+    llm = LLM(model=served.base_path, **config.engine_kwargs)
     params = SamplingParams(max_tokens=args.max_tokens, ignore_eos=True, temperature=0.7, seed=0)
     chats = [[{"role": "system", "content": cfg.system_prompt}, {"role": "user", "content": p}] for p in PROMPTS]
     llm.chat(chats[:2], params, use_tqdm=False)  # warm up
