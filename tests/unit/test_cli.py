@@ -18,6 +18,7 @@ def test_help_lists_only_working_commands():
         "model",
         "render",
         "reward",
+        "serve",
         "sft",
     ]
 
