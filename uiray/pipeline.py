@@ -55,7 +55,8 @@ class PipelineConfig(Strict):
     output_dir: str = "outputs"
     """Each stage writes <output_dir>/<stage>."""
     stages: list[Stage] = list(STAGES)
-    """Stages this pipeline has, in order (drop one to leave it out: GRPO then evaluates nothing after DPO)."""
+    """Stages this pipeline has, in order. Leave one out and what came after it reads from the one before it
+    (without DPO, GRPO starts from the SFT adapter)."""
     configs: dict[Stage, str] = Field(default_factory=lambda: {s: f"configs/{s}.yaml" for s in STAGES})
     """Each stage's YAML config (a recipe points these at its own files)."""
     overrides: dict[Stage, list[str]] = {}
