@@ -175,6 +175,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pipeline(args: argparse.Namespace) -> int:
+    from uiray.pipeline import PipelineConfig, plan_pipeline, results_table, run_pipeline, select
+
+    cfg = load_config(PipelineConfig, args.config, args.overrides)
+    plans = plan_pipeline(cfg)
+    chosen = select(plans, start=args.start, until=args.until, only=args.only.split(",") if args.only else None)
+    started = time.time()
+    report = run_pipeline(plans, chosen, log=lambda line: log.info(line.removeprefix("[pipeline] ")))
+    summary = {"stages": report, "minutes": round((time.time() - started) / 60, 1)}
+    evaluated = next((p for p in plans if p.name == "eval"), None)
+    if evaluated is not None and (evaluated.output_dir / "summary.json").is_file():
+        table = results_table(evaluated.output_dir, [Path(m).name for m in evaluated.config.models])
+        (Path(cfg.output_dir) / "pipeline").mkdir(parents=True, exist_ok=True)
+        (Path(cfg.output_dir) / "pipeline" / "results.md").write_text(table)
+        print(table)
+    print(json.dumps(summary))
+    return 0
+
+
 def eval_overrides(args: argparse.Namespace) -> list[str]:
     """--models and --replies as config overrides. argparse's nargs="+" also takes the key=value overrides
     that follow the models (`--models a b limit=5`): those are overrides, not models."""
@@ -295,6 +314,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--config", help="YAML with EvalConfig fields (see configs/eval.yaml)")
     evaluate.add_argument("overrides", nargs="*", help="overrides, e.g. limit=20 sampling.n=4 scorers=2")
     evaluate.set_defaults(func=cmd_eval)
+
+    pipe = sub.add_parser("pipeline", help="data -> SFT -> DPO -> GRPO -> eval; skips what is done, resumes the rest")
+    pipe.add_argument("--config", help="YAML with PipelineConfig fields (configs/pipeline.yaml; recipes/)")
+    pipe.add_argument("--from", dest="start", help="first stage to run (earlier ones must be done)")
+    pipe.add_argument("--until", help="last stage to run")
+    pipe.add_argument("--only", help="comma-separated stages to run, e.g. sft,dpo")
+    pipe.add_argument("overrides", nargs="*", help="overrides, e.g. model=outputs/m 'overrides.sft=[train.lr=1e-4]'")
+    pipe.set_defaults(func=cmd_pipeline)
 
     srv = sub.add_parser("serve", help="OpenAI-compatible server on Ray Serve + /v1/preview + playground at /")
     srv.add_argument("--config", help="YAML with ServeConfig fields (configs/serve.yaml)")

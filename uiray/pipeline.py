@@ -1,4 +1,7 @@
-"""`uiray pipeline`: data -> SFT -> DPO -> GRPO -> eval, each stage's outputs the next one's inputs.
+"""`uiray pipeline`: data -> SFT -> DPO -> (merge) GRPO -> eval, each stage's outputs the next one's inputs.
+
+GRPO's rollout engines sync one LoRA adapter, the policy's own, so it starts from full weights: when it follows
+SFT or DPO, a `merge` stage writes their adapter merged into <output_dir>/grpo-start first.
 
     plan = plan_pipeline(PipelineConfig())          # resolved stage configs and their fingerprints
     run_pipeline(plan, select(plan, start="dpo"))   # runs what changed, skips what is done
@@ -63,6 +66,18 @@ class PipelineConfig(Strict):
     """Dotted overrides per stage, applied after the YAML: {sft: [train.lr=2e-4]}."""
 
 
+class MergeStage(Strict):
+    """Before GRPO: the adapter it starts from, merged into full weights (its rollout engines sync one adapter,
+    the policy's own)."""
+
+    adapter: str
+    """The SFT or DPO adapter GRPO starts from."""
+    output_dir: str
+    """Where the merged checkpoint goes."""
+    dtype: Literal["bfloat16", "float16", "float32"] = "bfloat16"
+    """Weights dtype of the merged checkpoint (GRPO's model.dtype)."""
+
+
 @dataclass(frozen=True)
 class StagePlan:
     name: str
@@ -86,8 +101,8 @@ def _wiring(cfg: PipelineConfig) -> dict[str, tuple[tuple[str, ...], list[str]]]
     """Per stage: the stages it reads, and the overrides that point it at their outputs."""
     out = Path(cfg.output_dir)
     has = set(cfg.stages)
-    policy = next((f"{out / s}/final" for s in ("dpo", "sft") if s in has), cfg.model)
     trained = [str(out / s) for s in ("sft", "dpo", "grpo") if s in has]
+    adapter = any(s in has for s in ("sft", "dpo"))
     return {
         "data": ((), [f"output_dir={out / 'data'}"]),
         "sft": (("data",),
@@ -95,30 +110,41 @@ def _wiring(cfg: PipelineConfig) -> dict[str, tuple[tuple[str, ...], list[str]]]
         "dpo": (("data", "sft") if "sft" in has else ("data",),
                 [f"model.name={out / 'sft' / 'final' if 'sft' in has else cfg.model}",
                  f"train_data={out / 'data' / 'dpo'}", f"output_dir={out / 'dpo'}"]),
-        "grpo": (("data", *[s for s in ("sft", "dpo") if s in has]),
-                 [f"model.name={policy}", f"prompts={out / 'data' / 'rl'}", f"output_dir={out / 'grpo'}"]),
+        "grpo": (("data", "merge") if adapter else ("data",),
+                 [f"model.name={out / 'grpo-start' if adapter else cfg.model}", f"prompts={out / 'data' / 'rl'}",
+                  f"output_dir={out / 'grpo'}"]),
         "eval": (tuple(s for s in ("sft", "dpo", "grpo") if s in has),
                  [f"models=[{','.join([cfg.model, *trained])}]", f"output_dir={out / 'eval'}"]),
     }  # fmt: skip
 
 
 def plan_pipeline(cfg: PipelineConfig) -> list[StagePlan]:
-    """Resolve every stage's config and fingerprint; raises ConfigError naming the stage whose config is bad."""
+    """Resolve every stage's config and fingerprint; raises ConfigError naming the stage whose config is bad.
+    GRPO that starts from an SFT or DPO adapter gets a `merge` stage before it."""
     wiring = _wiring(cfg)
     plans: dict[str, StagePlan] = {}
     for stage in cfg.stages:
         reads, wired = wiring[stage]
-        reads = tuple(r for r in reads if r in plans)
         try:
             config = load_config(_config_class(stage), cfg.configs.get(stage), [*cfg.overrides.get(stage, []), *wired])
         except ConfigError as e:
             raise ConfigError(f"pipeline stage {stage}: {e}") from e
-        dump = config.model_dump(mode="json")
-        outside = _input_stamps(dump["inputs"]) if stage == "data" else []
-        material = {"stage": stage, "config": dump, "inputs": outside, "reads": [plans[r].fingerprint for r in reads]}
-        fingerprint = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
-        plans[stage] = StagePlan(stage, config, Path(config.output_dir), reads, fingerprint)
+        if "merge" in reads:
+            policy = next(s for s in ("dpo", "sft") if s in plans)
+            dtype = config.model.dtype if config.model.dtype != "auto" else "bfloat16"
+            merge = MergeStage(adapter=str(plans[policy].output_dir / "final"), output_dir=config.model.name,
+                               dtype=dtype)  # fmt: skip
+            plans["merge"] = _plan("merge", merge, (policy,), plans)
+        plans[stage] = _plan(stage, config, tuple(r for r in reads if r in plans), plans)
     return list(plans.values())
+
+
+def _plan(stage: str, config: BaseModel, reads: tuple[str, ...], done: dict[str, StagePlan]) -> StagePlan:
+    dump = config.model_dump(mode="json")
+    outside = _input_stamps(dump["inputs"]) if stage == "data" else []
+    material = {"stage": stage, "config": dump, "inputs": outside, "reads": [done[r].fingerprint for r in reads]}
+    fingerprint = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
+    return StagePlan(stage, config, Path(config.output_dir), reads, fingerprint)
 
 
 def _input_stamps(inputs: list[str]) -> list:
@@ -139,10 +165,14 @@ def select(plans: list[StagePlan], start: str | None = None, until: str | None =
         if given is not None and given not in names:
             raise ConfigError(f"no stage {given!r} in this pipeline (stages: {', '.join(names)})")
     if only:
-        return [n for n in names if n in only]
-    first = names.index(start) if start else 0
-    last = names.index(until) if until else len(names) - 1
-    return names[first : last + 1]
+        chosen = [n for n in names if n in only]
+    else:
+        first = names.index(start) if start else 0
+        last = names.index(until) if until else len(names) - 1
+        chosen = names[first : last + 1]
+    if "grpo" in chosen and "merge" in names and "merge" not in chosen:
+        chosen.insert(chosen.index("grpo"), "merge")  # GRPO's own first step, not one users pick
+    return chosen
 
 
 def status(plan: StagePlan) -> str:
@@ -191,8 +221,32 @@ def run_pipeline(plans: list[StagePlan], selected: list[str], run_stage: Callabl
     return report
 
 
+TABLE_COLUMNS = ("reward", "render_ok", "completeness", "checklist_pass", "interactivity", "looped", "tokens")
+
+
+def results_table(eval_dir: Path, order: list[str] = ()) -> str:
+    """Base vs each stage from eval's summary.json, as markdown (each column a held-out mean), rows in `order`
+    (eval's names for the models: a directory's name, a known model's own) and then the rest."""
+    metrics = json.loads((eval_dir / "summary.json").read_text())["metrics"]
+    lines = ["| model | " + " | ".join(TABLE_COLUMNS) + " |", "|---" * (len(TABLE_COLUMNS) + 1) + "|"]
+    ranked = sorted(metrics, key=lambda m: order.index(m) if m in order else len(order))
+    for model, row in ((m, metrics[m]) for m in ranked):
+        cells = [_number(row.get(c)) for c in TABLE_COLUMNS]
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + f"\n\nreport: {eval_dir / 'report.html'}\n"
+
+
+def _number(value) -> str:
+    return "n/a" if value is None else f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
 def run_job(plan: StagePlan) -> int:
     """`python jobs/<stage>.py --config <the resolved config>`: the stage as users run it, in its own process."""
+    if plan.name == "merge":
+        from uiray.train.merge import merge_adapter
+
+        merge_adapter(plan.config.adapter, plan.output_dir, dtype=plan.config.dtype)
+        return 0
     config = plan.output_dir.parent / "pipeline" / f"{plan.name}.yaml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(yaml.safe_dump(plan.config.model_dump(mode="json"), sort_keys=False))

@@ -16,6 +16,7 @@ def test_help_lists_only_working_commands():
         "grpo",
         "merge",
         "model",
+        "pipeline",
         "render",
         "reward",
         "serve",
