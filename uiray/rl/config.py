@@ -36,7 +36,7 @@ class GRPOConfig(Strict):
     """`uiray grpo`: online RL with group-relative advantages and a reward from the rendered page."""
 
     model: ModelConfig = ModelConfig()
-    """Starting policy (a base model, a checkpoint, or an SFT/DPO adapter directory, merged in first)."""
+    """Starting policy: a base model or a checkpoint (an SFT/DPO adapter must be merged first: `uiray merge`)."""
     prompts: str = "outputs/data/rl"
     """The data stage's rl/ split (prompt, checklist, reference) or any jsonl/parquet with `prompt`."""
     system_prompt: str | None = UI_SYSTEM_PROMPT
