@@ -45,7 +45,7 @@ def init_ray(cfg: RayConfig | None = None, **init_kwargs: Any):
     # the cleaner then tears down a live run's workers. Pinning the dashboard port and handing every
     # process of this job the API server address keeps each run talking to its own cluster. Not this
     # process's environment: `ray job submit` and friends started from here would follow it to a dead port.
-    port = _free_port()
+    port = free_port()
     api = f"http://127.0.0.1:{port}"
     runtime_env["env_vars"] = {"RAY_API_SERVER_ADDRESS": api, **runtime_env.get("env_vars", {})}
     return ray.init(
@@ -71,9 +71,10 @@ def use_task_shuffle() -> None:
     DataContext.get_current().shuffle_strategy = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
 
 
-def _free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port on `host` that was free a moment ago."""
     import socket
 
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]

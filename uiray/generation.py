@@ -161,8 +161,12 @@ def _sampled_logprobs(completion) -> list[float]:
     return [step[token].logprob for token, step in zip(completion.token_ids, completion.logprobs, strict=True)]
 
 
+def vllm_lora_rank(rank: int) -> int:
+    """The max_lora_rank vLLM needs for adapters up to `rank`: it sizes its LoRA buffers up front and accepts
+    powers of two (8 ... 512)."""
+    return max(8, 1 << (int(rank) - 1).bit_length())
+
+
 def _lora_options(rank: int) -> dict:
-    # vLLM sizes its LoRA buffers up front: the largest rank it will see (the adapter's own, or GRPO's).
-    # vLLM accepts powers of two (8 ... 512) for it.
-    rank = max(8, 1 << (int(rank) - 1).bit_length())
-    return {"enable_lora": True, "max_lora_rank": rank, "max_loras": 1}
+    # The largest rank the engine will see: the adapter's own, or GRPO's.
+    return {"enable_lora": True, "max_lora_rank": vllm_lora_rank(rank), "max_loras": 1}

@@ -78,6 +78,7 @@ class UirayIngress(OpenAiIngress):
         self.settings = ServeConfig.model_validate(settings)
         self.adapters = adapters
         self.screenshots = Screenshots(self.settings.preview.screenshots_kept)
+        self.page = _playground_page(self.settings)
 
     async def models(self) -> ModelList:
         listed = await super().models()
@@ -98,17 +99,13 @@ class UirayIngress(OpenAiIngress):
         return JSONResponse({"status": "ready", "models": list(self._model_cards)})
 
     async def playground(self) -> HTMLResponse:
-        page = resources.files("uiray.serving").joinpath("playground.html").read_text()
-        sampling = self.settings.preview.sampling.model_dump()
-        settings = {"system_prompt": self.settings.system_prompt, "sampling": sampling}
-        page = page.replace("/*SETTINGS*/null", json.dumps(settings).replace("<", "\\u003c"))
         # The playground's own scripts may call this server; a page it previews runs in a sandboxed iframe
         # whose srcdoc inherits this policy and adds its own (see playground.html).
         # frame-src 'none': the iframe's srcdoc is not fetched, so it still loads, but a previewed page that
         # navigates its frame elsewhere (location = 'http://...') is blocked; its own sandbox stops the rest.
         policy = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' "
                   "blob: data:; connect-src 'self'; frame-src 'none'; base-uri 'none'; form-action 'none'")  # fmt: skip
-        return HTMLResponse(page, headers={"Content-Security-Policy": policy, "X-Content-Type-Options": "nosniff"})
+        return HTMLResponse(self.page, headers={"Content-Security-Policy": policy, "X-Content-Type-Options": "nosniff"})
 
     async def preview(self, request: Request) -> Response:
         try:
@@ -185,7 +182,8 @@ def build(args: dict) -> serve.Application:
     served = resolve_served(cfg)
     gpu = _use_gpu(cfg)
     _check_render_resource(cfg)
-    engine = build_llm_deployment(llm_config(cfg, served, gpu), bind_kwargs={"model_downloader": LocalLoraLoader})
+    engine_config = llm_config(cfg, served, gpu)
+    engine = build_llm_deployment(engine_config, bind_kwargs={"model_downloader": LocalLoraLoader})
     previewer = serve.deployment(
         RewardWorker, name="Previewer", num_replicas=cfg.preview.workers, max_ongoing_requests=16,
         ray_actor_options={"num_cpus": 0, "resources": {"render": 1}},
@@ -205,7 +203,7 @@ def build(args: dict) -> serve.Application:
         ray_actor_options={"num_cpus": 0},
     ).bind(
         llm_deployments={served.model_id: engine},
-        model_cards={served.model_id: to_model_metadata(served.model_id, llm_config(cfg, served, gpu))},
+        model_cards={served.model_id: to_model_metadata(served.model_id, engine_config)},
         previewer=previewer, settings=cfg.model_dump(), adapters=list(served.adapters), lora_paths={},
     )  # fmt: skip
 
@@ -269,6 +267,13 @@ def _check_render_resource(cfg: ServeConfig) -> None:
             f"resource; the cluster has {slots:g}. Start it with `ray start --head --resources "
             f"'{{\"render\": 2}}'` (cluster.yaml gives render to CPU workers), or let `uiray serve` start one."
         )
+
+
+def _playground_page(settings: ServeConfig) -> str:
+    """playground.html with the system prompt and sampling the preview uses filled in."""
+    page = resources.files("uiray.serving").joinpath("playground.html").read_text()
+    filled = {"system_prompt": settings.system_prompt, "sampling": settings.preview.sampling.model_dump()}
+    return page.replace("/*SETTINGS*/null", json.dumps(filled).replace("<", "\\u003c"))
 
 
 async def _openai_error(request: Request, e: StarletteHTTPException) -> Response:

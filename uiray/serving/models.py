@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from uiray.config import ConfigError
+from uiray.generation import vllm_lora_rank
 from uiray.models import KNOWN_MODELS, adapter_config, resolve_model
 from uiray.serving.config import NAME, ServeConfig
 
@@ -55,8 +56,7 @@ def resolve_served(cfg: ServeConfig) -> ServedModels:
             )
         ranks.append(int(config["r"]))
     model_id = cfg.model_id or _model_id(name, base_path)
-    rank = max(8, 1 << (max(ranks) - 1).bit_length()) if ranks else 0  # vLLM takes powers of two from 8
-    return ServedModels(model_id, base_path, adapters, rank)
+    return ServedModels(model_id, base_path, adapters, vllm_lora_rank(max(ranks)) if ranks else 0)
 
 
 def _final(path: str) -> str:

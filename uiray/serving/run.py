@@ -16,7 +16,7 @@ import threading
 import time
 import urllib.request
 
-from uiray.cluster import init_ray
+from uiray.cluster import free_port, init_ray
 from uiray.serving.config import ServeConfig
 
 log = logging.getLogger("uiray.serve")
@@ -33,7 +33,7 @@ def serve_app(cfg: ServeConfig, block: bool | None = None) -> dict:
     started = time.time()
     # A cluster this process starts (no address, none in RAY_ADDRESS, Ray not yet up here) dies with it.
     local = init_ray(cfg.ray) is not None and not (cfg.ray.address or os.environ.get("RAY_ADDRESS"))
-    port = cfg.port or _free_port(cfg.host)
+    port = cfg.port or free_port(cfg.host)
     serve.start(http_options={"host": cfg.host, "port": port, "request_timeout_s": cfg.request_timeout_s})
     log.info("starting the engine and the browser replicas (a minute on CPU; progress in the Ray dashboard)")
     serve.run(build(cfg.model_dump()), name=APP_NAME, route_prefix="/", blocking=False)
@@ -91,11 +91,3 @@ def _wait_for_stop() -> None:
         signal.signal(sig, lambda *_: stop.set())
     log.info("serving; Ctrl-C stops")
     stop.wait()
-
-
-def _free_port(host: str) -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
