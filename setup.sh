@@ -23,11 +23,17 @@ else
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation
 fi
 
+# uiray imports from this checkout (an editable install made in another clone points there), and vLLM imports.
+installed_here() {
+  local here=$PWD
+  (cd / && $PYTHON -c "import sys, uiray, vllm; sys.exit(not uiray.__file__.startswith('$here/'))") 2>/dev/null
+}
+
 # 2. Python packages. The stamp holds a hash of what was installed, so an unchanged tree skips pip.
 mkdir -p .cache
 stamp=.cache/setup-$EXTRA.stamp
 want=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)-$($PYTHON -c 'import sys; print(sys.prefix)' | sha256sum | cut -c1-8)
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && $PYTHON -c "import uiray, vllm" 2>/dev/null; then
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && installed_here; then
   say "python packages: up to date"
 else
   if [ "$EXTRA" = cpu ]; then

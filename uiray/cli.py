@@ -176,13 +176,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_pipeline(args: argparse.Namespace) -> int:
-    from uiray.pipeline import PipelineConfig, plan_pipeline, results_table, run_pipeline, select
+    from uiray.pipeline import (
+        ROOT,
+        PipelineConfig,
+        Progress,
+        StageJobs,
+        plan_pipeline,
+        results_table,
+        run_pipeline,
+        select,
+    )
 
-    cfg = load_config(PipelineConfig, args.config, args.overrides)
+    cfg = load_config(PipelineConfig, args.config or str(ROOT / "configs" / "pipeline.yaml"), args.overrides)
     plans = plan_pipeline(cfg)
     chosen = select(plans, start=args.start, until=args.until, only=args.only.split(",") if args.only else None)
     started = time.time()
-    report = run_pipeline(plans, chosen, log=lambda line: log.info(line.removeprefix("[pipeline] ")))
+    show = logging.getLogger("uiray.pipeline").info
+    jobs = StageJobs(cfg, Progress(chosen, Path(cfg.output_dir) / "pipeline", show))
+    try:
+        report = run_pipeline(plans, chosen, jobs, log=show)
+    finally:
+        jobs.close()
     summary = {"stages": report, "minutes": round((time.time() - started) / 60, 1)}
     evaluated = next((p for p in plans if p.name == "eval"), None)
     if evaluated is not None and (evaluated.output_dir / "summary.json").is_file():
@@ -316,7 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(func=cmd_eval)
 
     pipe = sub.add_parser("pipeline", help="data -> SFT -> DPO -> GRPO -> eval; skips what is done, resumes the rest")
-    pipe.add_argument("--config", help="YAML with PipelineConfig fields (configs/pipeline.yaml; recipes/)")
+    pipe.add_argument(
+        "--config",
+        help="YAML with PipelineConfig fields (default: configs/pipeline.yaml, the laptop "
+        "run; configs/recipes/ for GPU clusters)",
+    )
     pipe.add_argument("--from", dest="start", help="first stage to run (earlier ones must be done)")
     pipe.add_argument("--until", help="last stage to run")
     pipe.add_argument("--only", help="comma-separated stages to run, e.g. sft,dpo")

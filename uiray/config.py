@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -303,6 +303,8 @@ class OptimConfig(Strict):
     """Peak learning rate."""
     weight_decay: float = Field(0.0, ge=0, le=1)
     """AdamW weight decay."""
+    betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.9, 0.999)
+    """AdamW's (beta1, beta2); Dojo trains with (0.9, 0.95)."""
     warmup_ratio: float = Field(0.03, ge=0, lt=1)
     """Fraction of steps with linear warm-up before the cosine decay."""
     max_grad_norm: float = Field(1.0, gt=0)
@@ -462,7 +464,7 @@ class EvalConfig(Strict):
     """The prompt set: 'heldout' (shipped with uiray) or a jsonl with `prompt` (+ optional id, checklist,
     reference, category)."""
     limit: int | None = Field(None, ge=1)
-    """Use only the first this many prompts (quick runs)."""
+    """Use only this many prompts, taken in turn from each category (quick runs)."""
     sampling: SamplingConfig = SamplingConfig(temperature=0.0, n=1, max_tokens=2816)
     """Sampling (n samples per prompt; fixed seeds; greedy by default). max_tokens leaves room for the longest
     answer the data stage keeps (its max_tokens): the embedded corpus's pages run ~1,700-2,350 SmolLM2 tokens,

@@ -36,7 +36,7 @@ def ray_cluster():
 @pytest.fixture(scope="session")
 def sft_run(tiny_model_dir, tmp_path_factory):
     """`jobs/sft.py` on the tiny model (12 steps, 2 workers): (output dir, the finished process). The SFT test
-    checks the run; eval evaluates its adapter."""
+    checks the run; DPO and serve start from its adapter."""
     root = tmp_path_factory.mktemp("sft")
     data = root / "sft.jsonl"
     rows = generate_corpus(40, seed=11)

@@ -1,16 +1,11 @@
-"""`uiray eval` end to end: given replies scored in the browser, and the tiny model with its SFT adapter through
-vLLM, with the HTML report opened in Chromium."""
+"""`uiray eval` end to end on given replies scored in the browser. The tiny model and its trained adapters through
+vLLM, with the HTML report opened in Chromium, are the eval stage of tests/integration/test_pipeline_e2e.py."""
 
 import json
-import shutil
 import statistics
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import COUNTER_PROMPT
-from tests.stages import ROOT, job_env
 from uiray.config import ConfigError, EvalConfig, RayConfig
 from uiray.data.embedded import load_embedded
 from uiray.eval.metrics import METRICS
@@ -69,44 +64,3 @@ def test_given_replies_a_better_model_wins_every_prompt_and_metrics_are_answer_m
     with pytest.raises(ConfigError, match="system_prompt differ"):  # never overwrites answers it cannot keep
         _resumable(out, cfg.model_copy(update={"system_prompt": "Be brief."}), [])
     assert len((out / "answers.jsonl").read_text().splitlines()) == 8
-
-
-def test_eval_of_the_tiny_model_and_its_sft_adapter_writes_a_report_chromium_shows(tiny_model_dir, sft_run, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    run_dir, trained = sft_run
-    assert trained.returncode == 0, trained.stderr[-3000:]
-    prompts = tmp_path / "prompts.jsonl"
-    prompts.write_text(json.dumps({"id": "counter", "prompt": COUNTER_PROMPT, "checklist": [
-        {"text": "Has a button", "check": {"selector": "button", "min_count": 1}}]}) + "\n" +
-        json.dumps({"id": "clock", "prompt": "a digital clock"}) + "\n")  # fmt: skip
-    out = tmp_path / "eval"
-    command = [sys.executable, str(ROOT / "jobs" / "eval.py"), f"models=[{tiny_model_dir},{run_dir}]",
-               f"prompts={prompts}", f"output_dir={out}", "dtype=float32", "sampling.max_tokens=48",
-               "ray.object_store_gib=1", "chunk=1"]  # fmt: skip
-    done = subprocess.run(command, env=job_env(), capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    printed = json.loads(done.stdout)  # stdout is the JSON summary alone
-    assert set(printed["metrics"]) == {"tiny", "run"}
-    summary = json.loads((out / "summary.json").read_text())
-    answers = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
-    assert {(a["model"], a["prompt_id"]) for a in answers} == {
-        (m, p) for m in ("tiny", "run") for p in ("counter", "clock")
-    }
-    assert all(a["completion_tokens"] > 0 for a in answers)  # the adapter generated through vLLM's LoRA too
-    by_key = {(a["model"], a["prompt_id"]): a for a in answers}
-    assert by_key["tiny", "counter"]["checklist_pass"] == 1.0  # the taught counter page, rendered and checked
-    assert summary["runs"] == {"run": str(run_dir)} and (out / "curves.png").is_file()
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium")
-        page = browser.new_page()
-        page.goto((out / "report.html").as_uri())
-        page.wait_for_load_state("load")
-        for model, prompt_id in by_key:
-            image = page.locator(f"#{prompt_id} .answer[data-model='{model}'] img")
-            assert image.count() == 1, (model, prompt_id)
-            assert image.evaluate("img => img.complete && img.naturalWidth > 0"), (model, prompt_id)
-        assert "tiny vs run" in page.locator("#wins").inner_text()
-        assert page.locator("img[src='components.png']").evaluate("img => img.naturalWidth > 0")
-        browser.close()

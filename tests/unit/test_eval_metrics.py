@@ -85,6 +85,8 @@ def test_the_shipped_held_out_set_is_broad_valid_and_has_executable_checks():
         items = load_checklist(p["checklist"])
         assert sum(item.check is not None for item in items) >= 2, p["id"]
     assert len(load_prompts("heldout", limit=5)) == 5
+    categories = {p["category"] for p in load_prompts("heldout")}
+    assert {p["category"] for p in load_prompts("heldout", limit=len(categories))} == categories  # one of each
 
 
 def test_the_held_out_set_has_no_near_duplicate_in_the_embedded_training_corpus():

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from uiray.config import ConfigError
-from uiray.pipeline import ROOT, STAGES, PipelineConfig, plan_pipeline, run_pipeline, select
+from uiray.pipeline import ROOT, STAGES, PipelineConfig, Progress, plan_pipeline, run_pipeline, select
 
 ALL = ["data", "sft", "dpo", "merge", "grpo", "eval"]
 
@@ -52,6 +52,47 @@ def test_stages_are_wired_output_to_input():
     assert without_dpo["merge"].config.adapter == "o/sft/final" and "dpo" not in without_dpo
     base_only = {p.name: p for p in plan_pipeline(PipelineConfig(output_dir="o", model="m", stages=["data", "grpo"]))}
     assert base_only["grpo"].config.model.name == "m" and "merge" not in base_only
+
+
+def test_continued_pretraining_reads_the_text_documents_and_sft_starts_from_it():
+    stages = ["data", "cpt", "sft", "grpo", "eval"]
+    plans = {p.name: p for p in plan_pipeline(PipelineConfig(output_dir="o", model="base", stages=stages))}
+    cpt, sft = plans["cpt"].config, plans["sft"].config
+    assert (cpt.mode, cpt.train_data, cpt.model.name, cpt.output_dir) == ("text", "o/data/text", "base", "o/cpt")
+    assert sft.model.name == "o/cpt/final" and sft.mode == "chat" and plans["sft"].reads == ("data", "cpt")
+    assert plans["merge"].config.adapter == "o/sft/final" and plans["eval"].config.models == [
+        "base", "o/cpt", "o/sft", "o/grpo"]  # fmt: skip
+
+
+# What the stages print (uiray/train/loop.py, uiray/rl/steplog.py, uiray/data/pipeline.py, eval's tqdm bar).
+STAGE_OUTPUT = {
+    "data": "[uiray data] 4/5 scoring SFT answers in the browser (render, probe, axe, checklist)\n",
+    "sft": "(RayTrainWorker pid=11212) [uiray train] [sft] step 3/10 (30%) loss 8.0989 token_acc 0.0753 lr 0.00485 "
+    "eta 0m02s\n",
+    "grpo": "[uiray rl] grpo step 2/8 reward 0.412±0.100 loss 0.0312 staleness 1 tokens 212 eta 41s\n",
+    "eval": "eval:  25%|██▌       | 3/12 [00:10<00:31,  3.4s/answer]\r eval:  33%|███▎      | 4/12 [00:14<00:27,",
+}
+
+
+def test_one_progress_line_follows_each_stage_from_what_it_prints(tmp_path):
+    shown = []
+    progress = Progress(["data", "sft", "grpo", "eval"], tmp_path, shown.append, every_s=0)
+    expected = {"data": "stage 1/4 data: step 4/5 (scoring SFT answers in the browser)",
+                "sft": "stage 2/4 sft: step 3/10, eta 0m02s", "grpo": "stage 3/4 grpo: step 2/8, eta 41s",
+                "eval": "stage 4/4 eval: step 3/12, eta 00:31"}  # fmt: skip
+    for stage, printed in STAGE_OUTPUT.items():
+        progress.start(stage)
+        assert shown[-1].startswith(f"stage {expected[stage][6:9]} {stage}: starting")
+        half = len(printed) // 2  # output arrives in chunks that cut lines anywhere
+        progress.see(printed[:half])
+        progress.see(printed[half:])
+        assert shown[-1].startswith(expected[stage] + "; ")
+    progress.finish(0)  # shown whatever the interval: a stage shorter than it shows no line between start and end
+    assert shown[-1].startswith("stage 4/4 eval: done at step 3/12, eta 00:31; ")
+    progress.start("data")
+    progress.finish(2)
+    assert shown[-1].startswith("stage 1/4 data: failed (exit 2); ")
+    assert json.loads((tmp_path / "progress.json").read_text())["stage"] == "data"
 
 
 def test_a_rerun_skips_every_stage_and_a_changed_setting_reruns_it_and_what_follows(tmp_path):

@@ -15,6 +15,7 @@ missing prompt or model, an empty reply) are returned with their line and reason
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from importlib import resources
 from pathlib import Path
@@ -64,7 +65,16 @@ def load_prompts(spec: str, limit: int | None = None) -> list[EvalPrompt]:
         raise ConfigError(f"{source}: prompt ids repeat: {sorted({i for i in ids if ids.count(i) > 1})[:5]}")
     if not prompts:
         raise ConfigError(f"{source}: no prompts")
-    return prompts[:limit] if limit else prompts
+    return _spread(prompts)[:limit] if limit else prompts
+
+
+def _spread(prompts: list[EvalPrompt]) -> list[EvalPrompt]:
+    """The prompts taken in turn from each category, so that a `limit` covers them all (the held-out file is
+    sorted by category: its first ten are forms). Without categories the order is the file's."""
+    groups: dict = {}
+    for prompt in prompts:
+        groups.setdefault(prompt["category"], []).append(prompt)
+    return [p for turn in itertools.zip_longest(*groups.values()) for p in turn if p is not None]
 
 
 def load_replies(path: str, prompts: list[EvalPrompt]) -> tuple[list[GivenReply], list[EvalPrompt], list[dict]]:

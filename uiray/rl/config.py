@@ -27,7 +27,7 @@ class GRPOEvalConfig(Strict):
     prompts: str = "heldout"
     """Prompt set: 'heldout' (shipped with uiray) or a jsonl with `prompt` (+ id, checklist, reference)."""
     limit: int | None = Field(16, ge=1)
-    """The first this many prompts (None: all)."""
+    """This many prompts, taken in turn from each category (None: all)."""
     sampling: SamplingConfig = SamplingConfig(temperature=0.0, n=1, max_tokens=1536)
     """Greedy, as `uiray eval` answers."""
 
@@ -84,6 +84,8 @@ class GRPOConfig(Strict):
     """Browser actors scoring rollouts."""
     rollout_workers: int = Field(1, ge=1, le=1024)
     """vLLM rollout actors."""
+    gpus_per_rollout_worker: float = Field(0.0, ge=0, le=8)
+    """GPUs of each rollout actor's vLLM engine (0: CPU); engine.tensor_parallel_size of them for a sharded model."""
     learners: int = Field(1, ge=1, le=1024)
     """Learner ranks: data-parallel (DDP over torch.distributed: gloo on CPU, NCCL on GPU), each holding the
     whole policy and its share of every batch."""

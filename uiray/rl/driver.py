@@ -88,7 +88,8 @@ def run_grpo(cfg: GRPOConfig, prompts: list[dict] | None = None) -> dict:
                                 system_prompt=cfg.system_prompt or "", response_prefix=cfg.response_prefix)  # fmt: skip
     # CPUs: the engines and the learner ranks each hold one; browsers are placed by the `render` resource and
     # ask for no CPU of their own, so a 2-core laptop runs all three roles
-    rollouts = start_rollout_workers(cfg.rollout_workers, engine_cfg, cfg.lora.r if cfg.lora.enabled else None)
+    lora_rank = cfg.lora.r if cfg.lora.enabled else None
+    rollouts = start_rollout_workers(cfg.rollout_workers, engine_cfg, lora_rank, num_gpus=cfg.gpus_per_rollout_worker)
     scorers = start_reward_workers(cfg.scorers, cfg.reward, num_cpus=0)
     learner = LearnerGroup(cfg)
     state = json.loads((resume_from / "driver_state.json").read_text()) if resume_from else {}

@@ -73,7 +73,7 @@ def dpo_worker(config: dict) -> None:
     run: WorkerRun = config["run"]
     cfg: DPOConfig = run.cfg
     opt = cfg.train
-    optimizer = adamw(opt.lr, opt.weight_decay, cpu_offload=cfg.scaling.cpu_offload)
+    optimizer = adamw(opt.lr, opt.weight_decay, opt.betas, cpu_offload=cfg.scaling.cpu_offload)
     schedule = cosine_schedule(run.total_steps, opt.warmup_ratio)
     rank, world, trainable, tokenizer, pad_id, state = start_worker(cfg, run, optimizer, schedule)
     reference = state.get("reference") or {}

@@ -20,7 +20,9 @@ from torch import nn
 OptimizerFactory = Callable[[nn.Module], torch.optim.Optimizer]
 
 
-def adamw(lr: float, weight_decay: float, cpu_offload: bool = False) -> OptimizerFactory:
+def adamw(
+    lr: float, weight_decay: float, betas: tuple[float, float] = (0.9, 0.999), cpu_offload: bool = False
+) -> OptimizerFactory:
     """AdamW over the model's trainable parameters, weight decay on matrices only (decaying biases and norm
     gains pulls them to 0, which helps nothing). cpu_offload: DeepSpeed's CPU Adam, the only optimizer
     DeepSpeed accepts with offload; its C++ op is compiled on first use: 35-80 s (59 s on 2 cores), once per
@@ -36,8 +38,8 @@ def adamw(lr: float, weight_decay: float, cpu_offload: bool = False) -> Optimize
         if cpu_offload:
             from deepspeed.ops.adam import DeepSpeedCPUAdam
 
-            return DeepSpeedCPUAdam(groups, lr=lr, adamw_mode=True)
-        return torch.optim.AdamW(groups, lr=lr)
+            return DeepSpeedCPUAdam(groups, lr=lr, betas=betas, adamw_mode=True)
+        return torch.optim.AdamW(groups, lr=lr, betas=betas)
 
     return build
 
