@@ -208,6 +208,74 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _labels(args: argparse.Namespace):
+    from uiray.labels.config import LabelsConfig
+    from uiray.labels.store import LabelStore
+
+    cfg = load_config(LabelsConfig, args.config, args.overrides)
+    return cfg, LabelStore(cfg.db)
+
+
+def cmd_labels_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from uiray.cluster import free_port
+    from uiray.labels.app import labels_app
+
+    cfg, _ = _labels(args)
+    port = cfg.port or free_port(cfg.host)
+    log.info(f"labels: http://{cfg.host}:{port}/labels/ (labelers open it with #token=<their token>), db {cfg.db}")
+    uvicorn.run(labels_app(cfg), host=cfg.host, port=port, log_level="warning")
+    return 0
+
+
+def cmd_labels_labeler(args: argparse.Namespace) -> int:
+    cfg, store = _labels(args)
+    token = store.add_labeler(args.name)
+    print(
+        json.dumps({"name": args.name, "token": token, "link": f"http://{cfg.host}:{cfg.port}/labels/#token={token}"})
+    )
+    return 0
+
+
+def cmd_labels_tasks(args: argparse.Namespace) -> int:
+    from uiray.labels.tasks import add_tasks, build_tasks, read_answers, sample_answers
+
+    if not args.answers and not args.model:
+        raise ConfigError("give --answers (a file or directory of answers) and/or --model with --prompts")
+    if args.model:
+        args.overrides = [*args.overrides, f"generation.model.name={args.model}"]
+    cfg, store = _labels(args)
+    answers = read_answers(args.answers) if args.answers else {}
+    if args.model:
+        from uiray.eval.prompts import load_prompts
+
+        prompts = [p["prompt"] for p in load_prompts(args.prompts or "heldout", args.limit)]
+        for prompt, sampled in sample_answers(prompts, cfg).items():
+            answers.setdefault(prompt, []).extend(sampled)
+    tasks = build_tasks(answers, cfg)
+    ids = add_tasks(store, tasks)
+    controls = sum(any(c.control_of is not None for c in candidates) for _, candidates in tasks)
+    print(json.dumps({"tasks": len(ids), "with_control": controls, "db": cfg.db}))
+    return 0
+
+
+def cmd_labels_report(args: argparse.Namespace) -> int:
+    from uiray.labels.export import labeler_report
+
+    cfg, store = _labels(args)
+    print(json.dumps(labeler_report(store, cfg), indent=2))
+    return 0
+
+
+def cmd_labels_export(args: argparse.Namespace) -> int:
+    from uiray.labels.export import export
+
+    cfg, store = _labels(args)
+    print(json.dumps(export(store, cfg, args.output)))
+    return 0
+
+
 def eval_overrides(args: argparse.Namespace) -> list[str]:
     """--models and --replies as config overrides. argparse's nargs="+" also takes the key=value overrides
     that follow the models (`--models a b limit=5`): those are overrides, not models."""
@@ -357,6 +425,31 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("-o", "--output", required=True, help="directory for the merged model")
     merge.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float16", "float32"])
     merge.set_defaults(func=cmd_merge)
+
+    labels = sub.add_parser("labels", help="human rankings of rendered answers: tasks, the ranking page, export")
+    labels_sub = labels.add_subparsers(dest="labels_command", required=True, metavar="ACTION")
+    actions = {
+        "serve": ("the ranking page and its API at /labels/ (also inside `uiray serve`)", cmd_labels_serve),
+        "labeler": ("add a labeler; prints their token and link", cmd_labels_labeler),
+        "tasks": ("make tasks from answers and/or model samples, with hidden controls", cmd_labels_tasks),
+        "report": ("per labeler: controls ranked right, trusted or why not", cmd_labels_report),
+        "export": ("trusted labels as DPO pairs (dpo.jsonl) and critiques as prompts (refine.jsonl)",
+                   cmd_labels_export),
+    }  # fmt: skip
+    for action, (text, func) in actions.items():
+        cmd = labels_sub.add_parser(action, help=text)
+        cmd.add_argument("--config", help="YAML with LabelsConfig fields (docs/reference/labels.md)")
+        if action == "labeler":
+            cmd.add_argument("name", help="the labeler's name")
+        if action == "tasks":
+            cmd.add_argument("--answers", help="answers to rank: a file or directory `uiray data` reads (its outputs)")
+            cmd.add_argument("--model", help="sample candidates from this model (generation.sampling.n per prompt)")
+            cmd.add_argument("--prompts", help="prompts for --model: 'heldout' or a jsonl with `prompt`")
+            cmd.add_argument("--limit", type=int, help="use only this many prompts")
+        if action == "export":
+            cmd.add_argument("-o", "--output", default="outputs/labels", help="directory for dpo.jsonl, refine.jsonl")
+        cmd.add_argument("overrides", nargs="*", help="overrides, e.g. db=labels.sqlite min_agreement=0.9")
+        cmd.set_defaults(func=func)
 
     model = sub.add_parser("model", help="prepare and list base models")
     model_sub = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")

@@ -15,10 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 import requests
 
 from tests.stages import ROOT, job_env
+from uiray.labels.store import Candidate, LabelStore
 
 pytestmark = pytest.mark.slow
 
@@ -33,16 +35,18 @@ def server(tiny_model_dir, sft_run, tmp_path_factory):
     assert trained.returncode == 0, trained.stderr[-2000:]
     key = secrets.token_urlsafe(16)
     log = tmp_path_factory.mktemp("serve") / "serve.log"
+    labels_db = log.with_name("labels.sqlite")
     command = [sys.executable, str(ROOT / "jobs" / "serve.py"), "--model", str(tiny_model_dir), "--adapter",
                f"sft={sft_dir}", "--port", "0", "model.dtype=float32", "engine.max_model_len=1024",
                "ray.num_cpus=2", "ray.render_slots=1", "ray.object_store_gib=1", "max_body_bytes=1000000",
-               "preview.max_html_chars=100000", "preview.sampling.max_tokens=256"]  # fmt: skip
+               "preview.max_html_chars=100000", "preview.sampling.max_tokens=256",
+               f"labels.db={labels_db}"]  # fmt: skip
     env = {**job_env(), "UIRAY_API_KEY": key}
     with log.open("w") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         info = _wait_for_start(process, log)
-        yield info["url"], key, info["models"][0], log
+        yield info["url"], key, info["models"][0], log  # the labels db is log's neighbour, labels.sqlite
     finally:
         process.send_signal(signal.SIGTERM)  # uiray serve's own stop: it shuts its cluster down
         try:
@@ -259,3 +263,15 @@ def test_200_mixed_requests_get_answers_malformed_ones_4xx_and_the_service_stays
     assert requests.get(f"{url}/readyz", timeout=30).status_code == 200
     after = requests.post(f"{url}/v1/chat/completions", json=chat, headers=auth, timeout=60)
     assert after.status_code == 200 and after.json()["choices"][0]["message"]["content"]
+
+
+def test_the_ranking_page_is_served_next_to_the_playground_with_its_own_tokens(server):
+    url, key, _, log = server
+    store = LabelStore(log.with_name("labels.sqlite"))  # the file `labels.db` names, shared with the server
+    token = store.add_labeler("ana")
+    page = "```html\n<!DOCTYPE html><html><body><h1>{}</h1></body></html>\n```"
+    store.add_task("a title", [Candidate(page.format("one"), "m"), Candidate(page.format("two"), "m")])
+    assert httpx.get(f"{url}/labels/").status_code == 200  # the page is static, like the playground
+    task = httpx.get(f"{url}/labels/api/task", headers={"Authorization": f"Bearer {token}"})
+    assert task.status_code == 200 and task.json()["prompt"] == "a title", task.text
+    assert httpx.get(f"{url}/labels/api/task", headers={"Authorization": f"Bearer {key}"}).status_code == 401

@@ -45,6 +45,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from uiray.config import ConfigError
+from uiray.labels.app import add_error_handlers, labels_router
 from uiray.reward.actors import RewardWorker
 from uiray.serving.config import ServeConfig
 from uiray.serving.guard import Guard, error_body
@@ -190,6 +191,9 @@ def build(args: dict) -> serve.Application:
     ).bind(cfg.preview.reward.model_dump())  # fmt: skip
     app = init()
     app.add_exception_handler(StarletteHTTPException, _openai_error)
+    if cfg.labels is not None:  # the ranking page and its API, next to the playground
+        app.include_router(labels_router(cfg.labels))
+        add_error_handlers(app)
     app.add_middleware(
         Guard,
         api_key=os.environ.get(cfg.api_key_env) or None,

@@ -16,6 +16,7 @@ from uiray.config import (
     SamplingConfig,
     Strict,
 )
+from uiray.labels.config import LabelsConfig
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 """Served model and adapter names: what clients put in `model` (an adapter is `<model>:<adapter>`)."""
@@ -81,6 +82,9 @@ class ServeConfig(Strict):
     """Largest request body; a larger one gets 413."""
     request_timeout_s: float = Field(300.0, gt=0, le=86400)
     """Bound on one HTTP request end to end (Serve answers 408 past it)."""
+    labels: LabelsConfig | None = None
+    """The ranking page at /labels/ next to the playground (labels.db: its SQLite file, on the ingress's machine);
+    None: off. Labelers and the admin use their own tokens there (`uiray labels`), not the API key."""
     ray: RayConfig = RayConfig()
     """Cluster to join, or the local one `uiray serve` starts."""
 

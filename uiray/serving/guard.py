@@ -24,6 +24,11 @@ OPEN_PATHS = frozenset({"/", "/healthz", "/readyz"})
 """Answered without the API key: probes, and the playground page (static; it sends the key on its calls)."""
 
 
+def _open(path: str) -> bool:
+    """Needs no API key: OPEN_PATHS, and the labeling service, whose labelers send their own tokens."""
+    return path in OPEN_PATHS or path == "/labels" or path.startswith("/labels/")
+
+
 def error_body(status: int, message: str, kind: str) -> bytes:
     """An OpenAI-shaped error: the official client reads error.message into its exception."""
     return json.dumps({"error": {"message": message, "type": kind, "code": status}}).encode()
@@ -43,7 +48,7 @@ class Guard:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        if self.key_digest and scope["path"] not in OPEN_PATHS and not self._authorized(scope):
+        if self.key_digest and not _open(scope["path"]) and not self._authorized(scope):
             return await _refuse(send, 401, "missing or wrong API key (send Authorization: Bearer <key>)",
                                  "authentication_error")  # fmt: skip
         body = await self._read_body(scope, receive)

@@ -1,0 +1,1 @@
+"""Human preferences: labeling tasks, a ranking page with perturbation-checked labelers, exports for DPO."""
