@@ -23,13 +23,14 @@ sys.path.insert(0, str(ROOT))  # this checkout's uiray, whatever is installed
 
 def commands() -> dict[str, type[BaseModel]]:
     from uiray.config import DataConfig, DPOConfig, EvalConfig, GenerateConfig, RewardConfig, SFTConfig
+    from uiray.labels.config import LabelsConfig
     from uiray.pipeline import PipelineConfig
     from uiray.rl.config import GRPOConfig
     from uiray.serving.config import ServeConfig
 
     return {"generate": GenerateConfig, "reward": RewardConfig, "data": DataConfig, "sft": SFTConfig,
             "dpo": DPOConfig, "grpo": GRPOConfig, "eval": EvalConfig, "serve": ServeConfig,
-            "pipeline": PipelineConfig}  # fmt: skip
+            "pipeline": PipelineConfig, "labels": LabelsConfig}  # fmt: skip
 
 
 def rows(model: type[BaseModel], prefix: str = "", defaults: BaseModel | None = None) -> list[tuple[str, ...]]:

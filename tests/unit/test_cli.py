@@ -14,6 +14,7 @@ def test_help_lists_only_working_commands():
         "eval",
         "generate",
         "grpo",
+        "labels",
         "merge",
         "model",
         "pipeline",
