@@ -22,6 +22,7 @@ from uiray.config import (
     load_config,
     save_config,
 )
+from uiray.labels.store import LabelError
 from uiray.logs import ENV, LEVELS, setup_logging
 from uiray.models import KNOWN_MODELS, ModelError, is_prepared, known_model_dir, prepare_model
 
@@ -480,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
     try:
         return args.func(args)
-    except (ConfigError, ModelError) as e:
+    except (ConfigError, ModelError, LabelError) as e:
         print(f"uiray: {e}", file=sys.stderr)
         return 2
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from uiray.config import (
     DEFAULT_MODEL,
@@ -76,6 +76,13 @@ class PipelineConfig(Strict):
     ray: RayConfig = RayConfig()
     """The one cluster every stage job joins: RAY_ADDRESS's (set under `ray job submit`), else a local one started
     for the run. The stages' own `ray` sections then do not apply."""
+
+    @field_validator("stages")
+    @classmethod
+    def _in_order(cls, stages: list[str]) -> list[str]:
+        if len(set(stages)) != len(stages) or stages != sorted(stages, key=STAGES.index):
+            raise ValueError(f"list each stage once, in the order {', '.join(STAGES)}")
+        return stages
 
 
 class MergeStage(Strict):
@@ -308,13 +315,15 @@ class StageJobs:
             if address:
                 env["RAY_ADDRESS"] = address
             else:
+                import ray
+
                 from uiray.cluster import init_ray
 
-                context = init_ray(self.ray_cfg)
+                context = init_ray(self.ray_cfg)  # None: this process was connected already
                 self.own_cluster = context is not None
-                env["RAY_ADDRESS"] = context.address_info["gcs_address"]
-                # Ray's state API, which Ray Train uses, finds a cluster by scanning this machine: name this one
-                env["RAY_API_SERVER_ADDRESS"] = f"http://{context.dashboard_url}"
+                env["RAY_ADDRESS"] = ray.get_runtime_context().gcs_address
+                if context is not None:  # Ray Train's state API scans this machine for "its" cluster: name ours
+                    env["RAY_API_SERVER_ADDRESS"] = f"http://{context.dashboard_url}"
             # Clients speak token auth only if told before `import ray`, which a stage may do before init_ray
             env.setdefault("RAY_AUTH_MODE", "token")
             self.env = env
@@ -347,6 +356,7 @@ class Progress:
 
     def start(self, stage: str) -> None:
         self.state = {"stage": stage, "index": self.stages.index(stage) + 1, "of": len(self.stages)}
+        self._partial = ""
         self._show(force=True)
 
     def finish(self, code: int) -> None:

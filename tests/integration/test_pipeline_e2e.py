@@ -7,12 +7,14 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
 
 from tests.conftest import COUNTER_PROMPT
-from tests.stages import ROOT, job_env
+from tests.stages import ROOT, job_env, kill_process_tree
+from uiray.train.checkpoint import latest_checkpoint
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -22,7 +24,7 @@ OVERRIDES = {
     "data": ["embedded_rows=24", "max_tokens=8192", "pairs.per_row=1", "selection.min_score=0.6",  # 8192: the
              "selection.per_category=1", "selection.top_k=12", "rl_fraction=0.3",  # pages are ~3.6K tiny tokens
              "pairs.min_margin=0.05"],
-    "sft": [*TRAIN, "train.seq_len=512", "train.lr=5e-3", "train.max_steps=6", "checkpoint.every=6",
+    "sft": [*TRAIN, "train.seq_len=512", "train.lr=5e-3", "train.epochs=3", "train.max_steps=6", "checkpoint.every=2",
             "eval.every=6", "eval.generations=1", "eval.max_new_tokens=16", "eval.render=false", "eval_fraction=0.1"],
     "dpo": [*TRAIN, "train.seq_len=768", "train.lr=2e-3", "train.max_steps=4", "lora.r=8", "lora.alpha=16",
             "eval.every=4", "checkpoint.every=100", "eval_fraction=0.25"],
@@ -36,7 +38,8 @@ LOADED = "img => img.decode().then(() => img.naturalWidth > 0, () => false)"
 
 @pytest.fixture(scope="module")
 def pipeline(tiny_model_dir, tmp_path_factory):
-    """(output dir, first run, second run) of `python jobs/pipeline.py --config <tiny pipeline>`."""
+    """(output dir, killed, resumed, again): `python jobs/pipeline.py --config <tiny pipeline>` SIGKILLed (with its
+    cluster and the SFT job) once SFT's step-2 checkpoint is written, the same command to the end, and once more."""
     root = tmp_path_factory.mktemp("pipeline")
     prompts = root / "prompts.jsonl"
     prompts.write_text(json.dumps({"id": "counter", "prompt": COUNTER_PROMPT, "checklist": [
@@ -48,22 +51,33 @@ def pipeline(tiny_model_dir, tmp_path_factory):
               "ray": {"object_store_gib": 1.0, "render_slots": 2}}  # fmt: skip
     (root / "pipeline.yaml").write_text(yaml.safe_dump(config))
     command = [sys.executable, str(ROOT / "jobs" / "pipeline.py"), "--config", str(root / "pipeline.yaml")]
-    first = subprocess.run(command, env=job_env(), capture_output=True, text=True, timeout=900)
-    second = subprocess.run(command, env=job_env(), capture_output=True, text=True, timeout=300)
-    return out, first, second
+    with (root / "killed.log").open("w") as log:
+        killed = subprocess.Popen(command, env=job_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 600
+        while killed.poll() is None and latest_checkpoint(out / "sft") is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert killed.poll() is None and latest_checkpoint(out / "sft"), (root / "killed.log").read_text()[-3000:]
+    finally:
+        if killed.poll() is None:  # with its cluster and the SFT job, whatever happened
+            kill_process_tree(killed)
+    resumed = subprocess.run(command, env=job_env(), capture_output=True, text=True, timeout=900)
+    again = subprocess.run(command, env=job_env(), capture_output=True, text=True, timeout=300)
+    return out, (root / "killed.log").read_text(), resumed, again
 
 
 def test_every_stage_runs_on_one_cluster_reading_the_stage_before_and_the_table_compares_them(pipeline):
-    out, first, _ = pipeline
+    out, _, first, _ = pipeline
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     stages = ["data", "sft", "dpo", "grpo-start", "grpo", "eval"]
     assert all((out / stage / ".pipeline_done.json").is_file() for stage in stages)
-    # each stage job joined the cluster the pipeline started, none started its own
+    # each stage job joined the cluster its pipeline run started, none started its own
     joined = set()
     for stage in ("data", "sft", "dpo", "grpo", "eval"):
         log = (out / "pipeline" / f"{stage}.log").read_text()
-        assert "Started a local Ray instance" not in log, stage
-        joined |= set(re.findall(r"Connecting to existing Ray cluster at address: (\S+)", log))
+        assert "Started a local Ray instance" not in log and "Connecting to existing Ray cluster" in log, stage
+        if stage in ("dpo", "grpo", "eval"):  # these ran in the resumed run alone
+            joined |= set(re.findall(r"Connecting to existing Ray cluster at address: (\S+)", log))
     assert len(joined) == 1, joined
     # the stages read each other's outputs: DPO started from SFT's adapter, GRPO from DPO's merged into full weights
     dpo = yaml.safe_load((out / "pipeline" / "dpo.yaml").read_text())
@@ -71,7 +85,7 @@ def test_every_stage_runs_on_one_cluster_reading_the_stage_before_and_the_table_
     assert json.loads((out / "grpo-start" / "config.json").read_text())["model_type"] == "qwen2"
     assert (out / "grpo" / "final" / "adapter_config.json").is_file()
     # one progress line across stages, and the table of base vs each stage
-    assert re.search(r"stage 2/6 sft: done at step (\d+)/\1, eta", first.stderr), first.stderr[-3000:]
+    assert re.search(r"stage 2/6 sft: done( at step (\d+)/\2, eta|;)", first.stderr), first.stderr[-3000:]
     assert json.loads((out / "pipeline" / "progress.json").read_text())["stage"] == "eval"
     table = (out / "pipeline" / "results.md").read_text()
     rows = {line.split("|")[1].strip(): line for line in table.splitlines()[2:] if line.startswith("| ")}
@@ -79,10 +93,20 @@ def test_every_stage_runs_on_one_cluster_reading_the_stage_before_and_the_table_
     assert all(re.search(r"\| 0?\.\d+|\| 1 ", row) for row in rows.values()), table  # numbers, not n/a
 
 
+def test_a_pipeline_killed_in_sft_resumes_sft_from_its_checkpoint(pipeline):
+    out, killed, resumed, _ = pipeline
+    assert "sft: running" in killed and "stage 2/6 sft: done" not in killed
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "data: done with these settings, skipped" in resumed.stderr and "sft: resuming" in resumed.stderr
+    started = [int(step) for step in re.findall(r"resumed from step (\d+)", (out / "pipeline" / "sft.log").read_text())]
+    assert started and started[0] >= 2, started  # from the checkpoint the killed run wrote, not from scratch
+    assert not list(out.glob("*.stale-*"))  # its directory was kept, not moved aside
+
+
 def test_the_eval_stage_scores_every_model_and_chromium_shows_its_report(pipeline):
     from playwright.sync_api import sync_playwright
 
-    out, first, _ = pipeline
+    out, _, first, _ = pipeline
     assert first.returncode == 0
     answers = [json.loads(line) for line in (out / "eval" / "answers.jsonl").read_text().splitlines()]
     by_key = {(a["model"], a["prompt_id"]): a for a in answers}
@@ -108,7 +132,7 @@ def test_the_eval_stage_scores_every_model_and_chromium_shows_its_report(pipelin
 
 
 def test_the_same_command_again_skips_every_stage_without_starting_a_cluster(pipeline):
-    out, first, second = pipeline
+    out, _, first, second = pipeline
     assert first.returncode == 0 and second.returncode == 0, second.stderr[-3000:]
     for stage in ("data", "sft", "dpo", "merge", "grpo", "eval"):
         assert f"{stage}: done with these settings, skipped" in second.stderr

@@ -13,7 +13,6 @@ each with its own local Ray cluster: the references, then the two killed runs, t
 The tests check the results.
 """
 
-import contextlib
 import json
 import os
 import re
@@ -29,7 +28,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tests.stages import job_env, stage_command
+from tests.stages import job_env, kill_process_tree, stage_command
 from uiray.train.checkpoint import latest_checkpoint
 
 pytestmark = pytest.mark.slow
@@ -136,22 +135,8 @@ def _wait(runs: list[Run], actions: dict) -> None:
 
 
 def _kill_run(run: Run) -> None:
-    """SIGKILL the driver and, in the same instant, the local Ray cluster it started (its process tree).
-
-    The driver alone is not enough to interrupt a run this short: Ray's processes take seconds to notice
-    a dead driver, and meanwhile the workers trained on and wrote two more checkpoints, to the last step
-    (seen while writing this test). The process group is stopped first, so that the tree can be listed
-    without anything moving, then every process in it is killed by its pid.
-    """
-    os.killpg(run.process.pid, signal.SIGSTOP)
-    tree = psutil.Process(run.process.pid).children(recursive=True)
-    run.process.send_signal(signal.SIGKILL)
-    run.process.wait()
-    for proc in tree:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            proc.kill()
-    _, alive = psutil.wait_procs(tree, timeout=60)
-    assert not alive, f"processes of the killed run still alive: {alive}"
+    """SIGKILL the driver and the local Ray cluster it started (tests/stages.py: kill_process_tree)."""
+    kill_process_tree(run.process)
 
 
 def _dashboard(run: Run) -> str:

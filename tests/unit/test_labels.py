@@ -9,7 +9,7 @@ import pytest
 
 from uiray.labels.config import LabelsConfig
 from uiray.labels.export import export
-from uiray.labels.quality import bradley_terry, control_checks, kendall_tau
+from uiray.labels.quality import bradley_terry, chance_of_right, control_checks, kendall_tau, trusted_labelers
 from uiray.labels.store import Candidate, LabelError, LabelStore
 from uiray.labels.tasks import build_tasks, read_answers
 
@@ -33,8 +33,9 @@ def test_tasks_group_answers_by_prompt_and_hide_a_broken_copy_as_control(tmp_pat
     for _, candidates in tasks:
         [control] = [c for c in candidates if c.control_of is not None]
         original = candidates[control.control_of]
-        assert len(candidates) == 4 and control.source == "control" and original.source != "control"
-        assert control.perturbation and control.reply != original.reply
+        assert len(candidates) == 3  # in the place of a candidate: as many pages as a task without a control
+        assert control.source == "control" and original.source != "control" and control.perturbation
+        assert control.reply != original.reply and control.reply.startswith("```html\n<!DOCTYPE")
     without = build_tasks(answers, LabelsConfig(control_rate=0.0))
     assert all(c.control_of is None for _, candidates in without for c in candidates)
 
@@ -67,7 +68,7 @@ def test_a_label_must_rank_every_candidate_once_and_each_labeler_keeps_their_own
 
 
 def test_controls_flag_a_random_labeler_and_the_export_keeps_only_careful_pairs(tmp_path):
-    cfg = LabelsConfig(db=str(tmp_path / "labels.sqlite"), min_agreement=0.8, min_controls=3)
+    cfg = LabelsConfig(db=str(tmp_path / "labels.sqlite"), min_agreement=0.8, min_controls=5)
     store = LabelStore(cfg.db)
     careful, sloppy = (store.labeler(store.add_labeler(n))[0] for n in ("careful", "random"))
     rng = random.Random(1)
@@ -75,7 +76,8 @@ def test_controls_flag_a_random_labeler_and_the_export_keeps_only_careful_pairs(
         candidates = [Candidate(reply(f"best {i}"), "m"), Candidate(reply(f"ok {i}"), "m"),
                       Candidate(reply(f"broken {i}"), "control", control_of=0, perturbation="truncate")]  # fmt: skip
         task = store.add_task(f"page {i}", candidates)
-        best, ok, control = [c["id"] for c in store.task(task)["candidates"]]
+        by_title = {c["reply"].split("<h1>")[1].split()[0]: c["id"] for c in store.task(task)["candidates"]}
+        best, ok, control = by_title["best"], by_title["ok"], by_title["broken"]  # stored in a shuffled order
         store.submit(careful, task, ranking=[best, ok, control], critique="add a footer" if i == 0 else None)
         store.submit(sloppy, task, ranking=rng.sample([best, ok, control], 3))
     checks = control_checks(store)
@@ -87,7 +89,7 @@ def test_controls_flag_a_random_labeler_and_the_export_keeps_only_careful_pairs(
     pairs = [json.loads(line) for line in (tmp_path / "out" / "dpo.jsonl").read_text().splitlines()]
     assert len(pairs) == 20 and all(p["labelers"] == ["careful"] for p in pairs)  # one pair per task, no control
     assert all("best" in p["chosen"] and "ok" in p["rejected"] for p in pairs)
-    assert all(p["chosen_score"] > p["rejected_score"] for p in pairs)
+    assert all(p["chosen_strength"] > p["rejected_strength"] and p["scores"] == {} for p in pairs)
     [refine] = [json.loads(line) for line in (tmp_path / "out" / "refine.jsonl").read_text().splitlines()]
     assert refine["source_prompt"] == "page 0" and "add a footer" in refine["prompt"] and "best 0" in refine["prompt"]
     report = json.loads((tmp_path / "out" / "report.json").read_text())
@@ -95,7 +97,65 @@ def test_controls_flag_a_random_labeler_and_the_export_keeps_only_careful_pairs(
 
 
 def test_bradley_terry_orders_by_wins_and_kendall_tau_measures_agreement():
-    strengths = bradley_terry([["a", "b", "c"], ["a", "c", "b"], ["b", "a", "c"]])
+    wins = {("a", "b"): 2, ("b", "a"): 1, ("a", "c"): 3, ("b", "c"): 2, ("c", "b"): 1}
+    strengths = bradley_terry(wins, ["a", "b", "c"])
     assert sorted(strengths, key=lambda k: -strengths[k]) == ["a", "b", "c"]
     assert sum(strengths.values()) == pytest.approx(1.0)
     assert kendall_tau(["a", "b", "c"], ["a", "b", "c"]) == 1.0 and kendall_tau(["a", "b"], ["b", "a"]) == -1.0
+
+
+def test_trust_needs_enough_controls_right_that_random_clicks_rarely_do_as_well():
+    seen = [("four", 4, 4), ("five", 5, 5), ("eight", 8, 7), ("nine", 9, 6), ("few", 2, 2)]
+    checks = {name: {"controls": n, "right": r, "agreement": r / n} for name, n, r in seen}
+    verdicts = trusted_labelers(checks, min_agreement=0.8, min_controls=3, max_chance=0.05)
+    assert verdicts["five"].startswith("trusted") and verdicts["eight"].startswith("trusted")
+    assert "6.2% of the time" in verdicts["four"] and "80% needed" in verdicts["nine"]
+    assert "2 controls seen" in verdicts["few"]
+    assert chance_of_right(5, 5) == 1 / 32 and chance_of_right(0, 7) == 1.0
+
+
+def test_tasks_are_stored_whole_or_not_at_all_and_once(tmp_path):
+    store = LabelStore(tmp_path / "labels.sqlite")
+    good = ("a", [Candidate(reply("1"), "m"), Candidate(reply("2"), "m")])
+    bad = ("b", [Candidate(reply("1"), "m"), Candidate(reply("2"), "control", control_of=1)])  # its own original
+    with pytest.raises(LabelError, match="task 1, candidate 1: control_of"):
+        store.add_tasks([good, bad])
+    assert store.task_ids() == []  # the good one was not stored either
+    [first] = store.add_tasks([good])
+    assert first and store.add_tasks([good]) == [None] and store.task_ids() == [first]  # a second import: once
+
+
+def test_a_score_tie_is_no_preference_and_a_tied_control_is_not_ranked_right(tmp_path):
+    store = LabelStore(tmp_path / "labels.sqlite")
+    labeler, _ = store.labeler(store.add_labeler("ana"))
+    task = store.add_task("p", [Candidate(reply("x"), "m"), Candidate(reply("y"), "control", control_of=0)])
+    original, control = sorted(store.task(task)["candidates"], key=lambda c: bool(c["control_of"]))
+    store.submit(labeler, task, scores={original["id"]: 7, control["id"]: 7})
+    assert control_checks(store)["ana"]["right"] == 0
+
+
+def test_the_api_answers_bad_requests_with_a_4xx_and_a_message(tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from uiray.labels.app import labels_app
+
+    monkeypatch.setenv("UIRAY_LABELS_ADMIN_TOKEN", "the-admin")
+    client = TestClient(labels_app(LabelsConfig(db=str(tmp_path / "labels.sqlite"))))
+    admin = {"Authorization": "Bearer the-admin"}
+    token = client.post("/labels/api/labelers", json={"name": "ana"}, headers=admin).json()["token"]
+    ana = {"Authorization": f"Bearer {token}"}
+    assert client.get("/labels/api/task", headers=ana).json()["done"]  # no tasks yet
+    for method, path, body, headers, status, message in [
+        ("post", "/labels/api/tasks", {"tasks": [{"prompt": 5, "candidates": [{"reply": "x"}, {"reply": "y"}]}]},
+         admin, 400, "prompt must be non-empty text"),
+        ("post", "/labels/api/tasks", {"tasks": [{"prompt": "p", "candidates": "x"}]}, admin, 400, "candidates"),
+        ("post", "/labels/api/tasks", {"tasks": "all"}, admin, 400, "send {tasks"),
+        ("post", "/labels/api/tasks", {"tasks": []}, ana, 403, "admin token"),
+        ("post", "/labels/api/labelers", {"name": "ana"}, admin, 400, "exists already"),
+        ("post", "/labels/api/labels", {"task_id": "t", "ranking": ["a"]}, {}, 401, "labeler token"),
+        ("post", "/labels/api/labels", {"task_id": "t", "ranking": ["a"]}, ana, 404, "no task t"),
+        ("post", "/labels/api/labels", {"task_id": 5}, ana, 400, "send {task_id"),
+        ("post", "/labels/api/labels", "x" * 2**21, ana, 413, "over"),
+    ]:  # fmt: skip
+        answer = getattr(client, method)(path, json=body, headers=headers)
+        assert answer.status_code == status and message in answer.json()["error"]["message"], (path, answer.text)

@@ -36,11 +36,12 @@ Write a better single-file page that fixes what they point out."""
 def labeler_report(store: LabelStore, cfg: LabelsConfig) -> dict:
     """Who is trusted and why, and how much the trusted labelers agree."""
     checks = control_checks(store)
-    verdicts = trusted_labelers(checks, cfg.min_agreement, cfg.min_controls)
+    verdicts = trusted_labelers(checks, cfg.min_agreement, cfg.min_controls, cfg.max_chance)
     trusted = {name for name, why in verdicts.items() if why.startswith("trusted")}
     labelers = {name: {**checks[name], "trusted": name in trusted, "why": verdicts[name]} for name in checks}
     return {"labelers": labelers, "agreement": agreement(aggregate(store, trusted)),
-            "min_agreement": cfg.min_agreement, "min_controls": cfg.min_controls}  # fmt: skip
+            "min_agreement": cfg.min_agreement, "min_controls": cfg.min_controls,
+            "max_chance": cfg.max_chance}  # fmt: skip
 
 
 def export(store: LabelStore, cfg: LabelsConfig, out: str | Path) -> dict:
@@ -52,18 +53,23 @@ def export(store: LabelStore, cfg: LabelsConfig, out: str | Path) -> dict:
     pairs, refines = [], []
     for task_id, task in aggregate(store, trusted).items():
         replies = {c["id"]: c["reply"] for c in task["task"]["candidates"]}
-        strength = task["strengths"]
+        strength, wins, prompt = task["strengths"], task["wins"], task["task"]["prompt"]
         for better, worse in itertools.combinations(task["order"], 2):
-            pairs.append({"id": f"{task_id}-{better}-{worse}", "prompt": task["task"]["prompt"],
-                          "chosen": replies[better], "rejected": replies[worse],
-                          "chosen_score": round(strength[better], 4), "rejected_score": round(strength[worse], 4),
-                          "labelers": task["labelers"]})  # fmt: skip
-        best = extract_html(replies[task["order"][0]])
-        for labeler, critique in task["critiques"]:
-            prompt = task["task"]["prompt"]
-            refine = REFINE.format(prompt=prompt, page=best.html if best else "", critique=critique)
-            refines.append({"id": f"{task_id}-{labeler}", "prompt": refine, "source_prompt": prompt,
-                            "critique": critique})  # fmt: skip
+            if wins[better, worse] <= wins[worse, better]:
+                continue  # the labelers are split on these two (or tied them): no preference to learn
+            scores = {label.labeler: [label.scores[better], label.scores[worse]] for label in task["labels"]
+                      if label.scores}  # fmt: skip
+            pairs.append({"id": f"{task_id}-{better}-{worse}", "prompt": prompt, "chosen": replies[better],
+                          "rejected": replies[worse], "chosen_strength": round(strength[better], 4),
+                          "rejected_strength": round(strength[worse], 4), "scores": scores,
+                          "labelers": [label.labeler for label in task["labels"]]})  # fmt: skip
+        for label in task["labels"]:
+            if label.critique:
+                top = next(c for c in label.ranking if c in task["order"])  # the page this labeler put first
+                page = extract_html(replies[top])
+                refine = REFINE.format(prompt=prompt, page=page.html if page else replies[top], critique=label.critique)
+                refines.append({"id": f"{task_id}-{label.labeler}", "prompt": refine, "source_prompt": prompt,
+                                "critique": label.critique})  # fmt: skip
     _write(out / "dpo.jsonl", pairs)
     _write(out / "refine.jsonl", refines)
     (out / "report.json").write_text(json.dumps(report, indent=2))

@@ -2,10 +2,12 @@
 
 Dojo's check: some tasks hide a control, a copy of one candidate broken on purpose (a data-stage perturbation:
 handlers removed, a script error, the page cut short). An attentive labeler ranks it below the candidate it was
-made from; one who clicks at random does so half the time. A labeler is trusted once they have seen
-`min_controls` controls and ranked at least `min_agreement` of them right; only trusted labels are exported.
+made from; one who clicks at random does so half the time. A labeler is trusted once they ranked at least
+`min_agreement` of at least `min_controls` controls right, and a random clicker would do as well with a chance of
+at most `max_chance` (a binomial tail: 3 of 3 right is a 1-in-8 fluke, 10 of 10 a 1-in-1024 one). Only trusted
+labels are exported. A score tie between a control and its original counts as not ranked right.
 
-Several trusted rankings of one task are combined with a Bradley-Terry model (each ranking gives "a beat b" for
+Several trusted labels of one task are combined with a Bradley-Terry model (each label gives "a beat b" for
 every pair it orders; strengths by Hunter's MM iterations), and their agreement is reported as the mean Kendall
 tau between two labelers' orders of the same candidates (1: same order, 0: unrelated, -1: reversed).
 """
@@ -13,6 +15,7 @@ tau between two labelers' orders of the same candidates (1: same order, 0: unrel
 from __future__ import annotations
 
 import itertools
+import math
 import statistics
 from collections import defaultdict
 
@@ -32,44 +35,58 @@ def control_checks(store: LabelStore) -> dict[str, dict]:
         entry["labels"] += 1
         for control, original in controls.get(label.task_id, []):
             entry["controls"] += 1
-            entry["right"] += label.ranking.index(original) < label.ranking.index(control)
+            entry["right"] += label.prefers(original, control)
     for entry in result.values():
         entry["agreement"] = entry["right"] / entry["controls"] if entry["controls"] else None
     return result
 
 
-def trusted_labelers(checks: dict[str, dict], min_agreement: float, min_controls: int) -> dict[str, str]:
+def trusted_labelers(checks: dict[str, dict], min_agreement: float, min_controls: int,
+                     max_chance: float) -> dict[str, str]:  # fmt: skip
     """{labeler: why} for each labeler, with `trusted` or the reason not, read from control_checks()."""
     verdicts = {}
     for name, c in checks.items():
+        chance = chance_of_right(c["right"], c["controls"])
+        record = f"ranked {c['right']} of {c['controls']} controls right"
         if c["controls"] < min_controls:
             verdicts[name] = f"not trusted: {c['controls']} controls seen, {min_controls} needed"
         elif c["agreement"] < min_agreement:
-            verdicts[name] = f"not trusted: ranked {c['right']} of {c['controls']} controls right, " \
-                             f"{min_agreement:.0%} needed"  # fmt: skip
+            verdicts[name] = f"not trusted: {record}, {min_agreement:.0%} needed"
+        elif chance > max_chance:
+            verdicts[name] = f"not trusted: {record}, which random clicks do {chance:.1%} of the time"
         else:
-            verdicts[name] = f"trusted: ranked {c['right']} of {c['controls']} controls right"
+            verdicts[name] = f"trusted: {record}"
     return verdicts
 
 
-def bradley_terry(rankings: list[list[str]], iterations: int = 200) -> dict[str, float]:
-    """Strengths (summing to 1) of the items in these rankings (best first), from every pairwise win in them.
-    An item that never wins gets a small floor rather than 0, so that the strengths stay defined."""
-    wins: dict[tuple[str, str], float] = defaultdict(float)
-    items = sorted({i for r in rankings for i in r})
-    for ranking in rankings:
-        for better, worse in itertools.combinations(ranking, 2):
-            wins[better, worse] += 1.0
+def chance_of_right(right: int, controls: int) -> float:
+    """The chance that a labeler ordering at random ranks at least `right` of `controls` controls right."""
+    return sum(math.comb(controls, k) for k in range(right, controls + 1)) / 2**controls
+
+
+def bradley_terry(wins: dict[tuple[str, str], float], items: list[str], iterations: int = 200) -> dict[str, float]:
+    """Strengths (summing to 1) of `items` from wins[a, b], the times a was put above b. An item that never wins
+    gets a small floor rather than 0, so that the strengths stay defined."""
     strength = dict.fromkeys(items, 1.0 / len(items)) if items else {}
     for _ in range(iterations):
         updated = {}
         for i in items:
-            won = sum(wins[i, j] for j in items if j != i) + 1e-3  # the floor: a pseudo-win
-            games = sum((wins[i, j] + wins[j, i]) / (strength[i] + strength[j]) for j in items if j != i)
+            won = sum(wins.get((i, j), 0.0) for j in items if j != i) + 1e-3  # the floor: a pseudo-win
+            games = sum((wins.get((i, j), 0.0) + wins.get((j, i), 0.0)) / (strength[i] + strength[j])
+                        for j in items if j != i)  # fmt: skip
             updated[i] = won / games if games else strength[i]
         total = sum(updated.values())
         strength = {i: s / total for i, s in updated.items()}
     return strength
+
+
+def pairwise_wins(labels: list[Label], items: list[str]) -> dict[tuple[str, str], float]:
+    """wins[a, b]: how many of these labels put a above b."""
+    wins: dict[tuple[str, str], float] = defaultdict(float)
+    for label in labels:
+        for a, b in itertools.permutations(items, 2):
+            wins[a, b] += label.prefers(a, b)
+    return wins
 
 
 def kendall_tau(a: list[str], b: list[str]) -> float:
@@ -83,8 +100,8 @@ def kendall_tau(a: list[str], b: list[str]) -> float:
 
 
 def aggregate(store: LabelStore, trusted: set[str]) -> dict[str, dict]:
-    """Per task labeled by trusted labelers: {prompt, order (candidate ids, best first, controls left out),
-    strengths, labelers, critiques (with the labeler's name)}."""
+    """Per task labeled by trusted labelers: {task, order (candidate ids, best first, controls left out),
+    strengths, wins, labels}."""
     by_task: dict[str, list[Label]] = defaultdict(list)
     for label in store.labels():
         if label.labeler in trusted:
@@ -92,17 +109,12 @@ def aggregate(store: LabelStore, trusted: set[str]) -> dict[str, dict]:
     result = {}
     for task_id, labels in by_task.items():
         task = store.task(task_id)
-        controls = {c["id"] for c in task["candidates"] if c["control_of"]}
-        rankings = [[c for c in label.ranking if c not in controls] for label in labels]
-        strengths = bradley_terry(rankings)
-        result[task_id] = {
-            "task": task,
-            "order": sorted(strengths, key=lambda c: -strengths[c]),
-            "strengths": strengths,
-            "labelers": [label.labeler for label in labels],
-            "critiques": [(label.labeler, label.critique) for label in labels if label.critique],
-            "rankings": rankings,
-        }
+        items = [c["id"] for c in task["candidates"] if not c["control_of"]]
+        wins = pairwise_wins(labels, items)
+        strengths = bradley_terry(wins, items)
+        order = sorted(items, key=lambda c: -strengths[c])
+        result[task_id] = {"task": task, "order": order, "strengths": strengths, "wins": wins, "labels": labels,
+                           "rankings": [[c for c in label.ranking if c in items] for label in labels]}  # fmt: skip
     return result
 
 

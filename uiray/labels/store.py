@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import secrets
 import sqlite3
 import time
@@ -26,7 +27,8 @@ from typing import NamedTuple
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS labelers (
     id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, token_sha256 TEXT UNIQUE NOT NULL, created REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS tasks (id TEXT PRIMARY KEY, prompt TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS tasks (
+    id TEXT PRIMARY KEY, prompt TEXT NOT NULL, digest TEXT UNIQUE NOT NULL, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS candidates (
     id TEXT PRIMARY KEY, task_id TEXT NOT NULL REFERENCES tasks(id), position INTEGER NOT NULL,
     reply TEXT NOT NULL, source TEXT NOT NULL, control_of TEXT, perturbation TEXT);
@@ -37,7 +39,11 @@ CREATE TABLE IF NOT EXISTS labels (
 
 
 class LabelError(ValueError):
-    """A submission or request that cannot be taken; the message says why (the app answers 4xx with it)."""
+    """A submission or request that cannot be taken; the message says why (the app answers 400 with it)."""
+
+
+class TaskNotFound(LabelError):
+    """No task with that id (the app answers 404)."""
 
 
 class Candidate(NamedTuple):
@@ -54,9 +60,15 @@ class Label(NamedTuple):
     task_id: str
     labeler: str
     ranking: list[str]
-    """Candidate ids, best first."""
+    """Candidate ids, best first (from scores: by score, ties in the order shown)."""
     scores: dict[str, int] | None
     critique: str | None
+
+    def prefers(self, a: str, b: str) -> bool:
+        """This labeler put `a` above `b`: ranked it higher, or scored it strictly higher (a tie is no preference)."""
+        if self.scores:
+            return self.scores[a] > self.scores[b]
+        return self.ranking.index(a) < self.ranking.index(b)
 
 
 def token_hash(token: str) -> str:
@@ -71,7 +83,9 @@ class LabelStore:
             db.executescript(SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)  # autocommit; `with db` = transaction
+        # IMMEDIATE: `with db:` opens a write transaction at its first statement and commits (or rolls back) all
+        # of it at the end; a task is never seen with half of its candidates.
+        db = sqlite3.connect(self.path, timeout=30, isolation_level="IMMEDIATE")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")  # a label the server acknowledged survives a power cut too
         db.execute("PRAGMA foreign_keys=ON")
@@ -106,19 +120,34 @@ class LabelStore:
 
     # ------------------------------------------------------------------ tasks
 
-    def add_task(self, prompt: str, candidates: list[Candidate]) -> str:
-        """A task: the prompt and its candidates (controls among them); returns the task id."""
-        if not prompt.strip() or len(candidates) < 2:
-            raise LabelError("a task needs a prompt and at least two candidates")
-        task_id = secrets.token_hex(6)
-        ids = [secrets.token_hex(6) for _ in candidates]  # opaque: nothing in an id tells a control apart
+    def add_task(self, prompt: str, candidates: list[Candidate]) -> str | None:
+        """A task: the prompt and its candidates (controls among them), in one transaction; returns its id, or
+        None when the same prompt with the same candidates is stored already (`uiray labels tasks` run twice)."""
+        return self.add_tasks([(prompt, candidates)])[0]
+
+    def add_tasks(self, tasks: list[tuple[str, list[Candidate]]]) -> list[str | None]:
+        """Several tasks in one transaction: all are stored, or none (a LabelError names the first bad one)."""
+        for number, (prompt, candidates) in enumerate(tasks):
+            _check_task(number, prompt, candidates)
+        ids = []
         with closing(self._connect()) as db, db:
-            db.execute("INSERT INTO tasks (id, prompt, created) VALUES (?, ?, ?)", (task_id, prompt, time.time()))
-            for position, (cid, c) in enumerate(zip(ids, candidates, strict=True)):
-                control_of = ids[c.control_of] if c.control_of is not None else None
-                db.execute("INSERT INTO candidates VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (cid, task_id, position, c.reply, c.source, control_of, c.perturbation))  # fmt: skip
-        return task_id
+            db.execute("BEGIN IMMEDIATE")  # before the duplicate check: two imports of one file store it once
+            for prompt, candidates in tasks:
+                digest = hashlib.sha256(json.dumps([prompt, sorted(c.reply for c in candidates)]).encode()).hexdigest()
+                if db.execute("SELECT 1 FROM tasks WHERE digest = ?", (digest,)).fetchone():
+                    ids.append(None)
+                    continue
+                task_id = secrets.token_hex(6)
+                cids = [secrets.token_hex(6) for _ in candidates]  # opaque: nothing in an id tells a control apart
+                positions = list(range(len(candidates)))
+                random.SystemRandom().shuffle(positions)  # and no stored order does either
+                db.execute("INSERT INTO tasks VALUES (?, ?, ?, ?)", (task_id, prompt, digest, time.time()))
+                for cid, position, c in zip(cids, positions, candidates, strict=True):
+                    control_of = cids[c.control_of] if c.control_of is not None else None
+                    db.execute("INSERT INTO candidates VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               (cid, task_id, position, c.reply, c.source, control_of, c.perturbation))  # fmt: skip
+                ids.append(task_id)
+        return ids
 
     def task_ids(self) -> list[str]:
         return [r[0] for r in self._query("SELECT id FROM tasks ORDER BY created, rowid")]
@@ -127,7 +156,7 @@ class LabelStore:
         """{id, prompt, candidates: [{id, reply, source, control_of, perturbation}]} (controls included)."""
         rows = self._query("SELECT prompt FROM tasks WHERE id = ?", (task_id,))
         if not rows:
-            raise LabelError(f"no task {task_id}")
+            raise TaskNotFound(f"no task {task_id}")
         columns = ("id", "reply", "source", "control_of", "perturbation")
         found = self._query(f"SELECT {', '.join(columns)} FROM candidates WHERE task_id = ? ORDER BY position",
                             (task_id,))  # fmt: skip
@@ -152,13 +181,17 @@ class LabelStore:
         if (ranking is None) == (scores is None):
             raise LabelError("give either a ranking or scores")
         if scores is not None:
-            if set(scores) != candidates:
-                raise LabelError("scores must cover every candidate of the task, and only them")
+            if not isinstance(scores, dict) or set(scores) != candidates:
+                raise LabelError("scores must be {candidate id: score} for every candidate of the task, and only them")
             if not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 10 for v in scores.values()):
                 raise LabelError("scores are whole numbers from 1 to 10")
             ranking = sorted(scores, key=lambda c: -scores[c])
-        if not isinstance(ranking, list) or sorted(map(str, ranking)) != sorted(candidates):
-            raise LabelError("the ranking must list every candidate of the task once, best first")
+        if (
+            not isinstance(ranking, list)
+            or not all(isinstance(c, str) for c in ranking)
+            or sorted(ranking) != sorted(candidates)
+        ):
+            raise LabelError("the ranking must list every candidate id of the task once, best first")
         if critique is not None and (not isinstance(critique, str) or len(critique) > 2000):
             raise LabelError("a critique is text of at most 2000 characters")
         with closing(self._connect()) as db, db:
@@ -178,3 +211,21 @@ class LabelStore:
     def progress(self, labeler_id: int) -> dict[str, int]:
         done = self._query("SELECT COUNT(*) FROM labels WHERE labeler_id = ?", (labeler_id,))[0][0]
         return {"done": done, "total": self._query("SELECT COUNT(*) FROM tasks")[0][0]}
+
+
+def _check_task(number: int, prompt, candidates) -> None:
+    where = f"task {number}"
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise LabelError(f"{where}: the prompt must be non-empty text")
+    if not isinstance(candidates, list) or len(candidates) < 2:
+        raise LabelError(f"{where}: needs at least two candidates")
+    for k, c in enumerate(candidates):
+        if not isinstance(c.reply, str) or not c.reply.strip() or not isinstance(c.source, str):
+            raise LabelError(f"{where}, candidate {k}: the reply and source must be text")
+        if c.control_of is not None and (
+            not isinstance(c.control_of, int)
+            or not 0 <= c.control_of < len(candidates)
+            or c.control_of == k
+            or candidates[c.control_of].control_of is not None
+        ):
+            raise LabelError(f"{where}, candidate {k}: control_of must be the position of another, real candidate")

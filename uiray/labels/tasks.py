@@ -73,29 +73,37 @@ def build_tasks(answers: Answers, cfg: LabelsConfig) -> list[tuple[str, list[Can
     rng = random.Random(cfg.seed)
     tasks = []
     for prompt, found in answers.items():
-        distinct = list(dict.fromkeys(found))  # keeps order: the first answer seen for a reply
-        unique = list({reply: (reply, source) for reply, source in distinct}.values())[: cfg.candidates]
-        if len(unique) < 2:
+        first: dict[str, str] = {}  # reply -> the source it was first seen with
+        for reply, source in found:
+            first.setdefault(reply, source)
+        candidates = [Candidate(reply, source) for reply, source in first.items()][: cfg.candidates]
+        if len(candidates) < 2:
             continue
-        candidates = [Candidate(reply, source) for reply, source in unique]
         if rng.random() < cfg.control_rate and (made := _control(candidates, cfg.control_perturbations, rng)):
             original, control = made
-            at = rng.randrange(len(candidates) + 1)  # anywhere: its place must not give it away
-            candidates.insert(at, control._replace(control_of=original + (original >= at)))
+            if len(candidates) > 2:  # in the place of another candidate: the number of pages gives nothing away
+                others = [k for k in range(len(candidates)) if k != original]
+                candidates.pop(gone := rng.choice(others))
+                original -= gone < original
+            candidates.append(control._replace(control_of=original))  # where it is shown: app.py shuffles
         tasks.append((prompt, candidates))
     return tasks
 
 
 def _control(candidates: list[Candidate], names: list[str], rng: random.Random) -> tuple[int, Candidate] | None:
     """(position of the original, a broken copy of it): the first candidate, in random order, whose page one of
-    the perturbations could break."""
+    the perturbations could break. The copy is the original reply with its page swapped for the broken one, so
+    the words around the code do not give it away."""
     for position in rng.sample(range(len(candidates)), len(candidates)):
-        page = extract_html(candidates[position].reply)
+        reply = candidates[position].reply
+        page = extract_html(reply)
         broken = perturb(page.html, rng.sample(names, len(names)), rng) if page else []
-        if broken:
-            return position, Candidate(f"```html\n{broken[0].html}\n```", "control", perturbation=broken[0].name)
+        if broken and page.html in reply:
+            copy = reply.replace(page.html, broken[0].html, 1)
+            return position, Candidate(copy, "control", perturbation=broken[0].name)
     return None
 
 
-def add_tasks(store: LabelStore, tasks: list[tuple[str, list[Candidate]]]) -> list[str]:
-    return [store.add_task(prompt, candidates) for prompt, candidates in tasks]
+def add_tasks(store: LabelStore, tasks: list[tuple[str, list[Candidate]]]) -> list[str | None]:
+    """Store the tasks in one transaction; None for a task stored already (the same prompt and candidates)."""
+    return store.add_tasks(tasks)
