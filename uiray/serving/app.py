@@ -23,6 +23,7 @@ import logging
 import os
 import shutil
 import time
+from pathlib import Path
 from importlib import resources
 
 from fastapi import HTTPException, Request
@@ -192,7 +193,9 @@ def build(args: dict) -> serve.Application:
     app = init()
     app.add_exception_handler(StarletteHTTPException, _openai_error)
     if cfg.labels is not None:  # the ranking page and its API, next to the playground
-        app.include_router(labels_router(cfg.labels))
+        # an absolute path: the ingress replica's working directory is not this one
+        labels = cfg.labels.model_copy(update={"db": str(Path(cfg.labels.db).resolve())})
+        app.include_router(labels_router(labels))
         add_error_handlers(app)
     app.add_middleware(
         Guard,
