@@ -23,8 +23,8 @@ import logging
 import os
 import shutil
 import time
-from pathlib import Path
 from importlib import resources
+from pathlib import Path
 
 from fastapi import HTTPException, Request
 from ray import serve
