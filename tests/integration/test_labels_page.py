@@ -89,7 +89,7 @@ def truth(store: LabelStore, task_id: str) -> list[str]:
 
 def label_tasks(page, store: LabelStore, count: int, careful: bool, rng: random.Random) -> None:
     for _ in range(count):
-        page.wait_for_function("document.body.dataset.task && document.body.dataset.task !== 'done'")
+        page.wait_for_function("() => document.body.dataset.task && document.body.dataset.task !== 'done'")
         task_id = page.evaluate("document.body.dataset.task")
         ids = page.eval_on_selector_all(".card", "cards => cards.map(c => c.dataset.id)")
         order = truth(store, task_id) if careful else rng.sample(ids, len(ids))
@@ -122,10 +122,10 @@ def test_two_labelers_controls_a_restart_and_the_export_trained_on(session, tiny
         server.kill()  # mid-session, SIGKILL: nothing is flushed on the way out
         server.start()
         careful.reload()
-        careful.wait_for_function("document.body.dataset.task")
+        careful.wait_for_function("() => document.body.dataset.task")
         assert "10 of 20 tasks done" in careful.inner_text("#progress")  # nothing submitted was lost
         label_tasks(careful, store, TASKS - 10, True, rng)
-        careful.wait_for_function("document.body.dataset.task === 'done'")
+        careful.wait_for_function("() => document.body.dataset.task === 'done'")
         assert careful.inner_text("#prompt") == "All tasks are done. Thank you!"
 
         report = browser.new_page()
