@@ -93,7 +93,11 @@ def label_tasks(page, store: LabelStore, count: int, careful: bool, rng: random.
         task_id = page.evaluate("document.body.dataset.task")
         ids = page.eval_on_selector_all(".card", "cards => cards.map(c => c.dataset.id)")
         order = truth(store, task_id) if careful else rng.sample(ids, len(ids))
-        if careful:  # the keyboard: each card's letter, best first, and a critique now and then
+        if careful and rng.random() < 0.25:  # scores from 1 to 10 instead of an order
+            for cid, score in zip(order, (9, 5, 1), strict=True):
+                page.fill(f".card[data-id='{cid}'] .score", str(score))
+            page.keyboard.press("Control+Enter")
+        elif careful:  # the keyboard: each card's letter, best first, and a critique now and then
             for cid in order:
                 page.keyboard.press("ABCD"[ids.index(cid)])
             page.fill("#critique", "Make the button larger." if rng.random() < 0.3 else "")
@@ -138,6 +142,7 @@ def test_two_labelers_controls_a_restart_and_the_export_trained_on(session, tiny
     labels = {name: [x for x in store.labels() if x.labeler == name] for name in tokens}
     assert len(labels["careful"]) == len(labels["random"]) == TASKS
     assert all(label.ranking == truth(store, label.task_id) for label in labels["careful"])
+    assert any(label.scores for label in labels["careful"]) and any(label.critique for label in labels["careful"])
 
     out = session["root"] / "export"
     summary = uiray("labels", "export", "-o", str(out), f"db={session['db']}", "min_agreement=0.9", env=session["env"])
@@ -182,3 +187,17 @@ def test_bad_and_foreign_requests_get_a_4xx_and_change_nothing(session):
     httpx.post(f"{url}/labels", json={"task_id": task_id, "ranking": ranking[::-1]}, headers=fred).raise_for_status()
     assert [x["ranking"] for x in httpx.get(f"{url}/mine", headers=eve).json()["labels"]] == [ranking]
     assert [x["labeler"] for x in httpx.get(f"{url}/mine", headers=fred).json()["labels"]] == ["fred"]
+
+
+def test_tasks_from_model_samples_through_the_generation_path(tiny_model_dir, tmp_path):
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text("".join(json.dumps({"prompt": p}) + "\n" for p in ("a digital clock", "a todo list")))
+    db = tmp_path / "labels.sqlite"
+    made = uiray("labels", "tasks", "--model", str(tiny_model_dir), "--prompts", str(prompts), f"db={db}",
+                 "generation.model.dtype=float32", "generation.sampling.max_tokens=32", "generation.sampling.n=3",
+                 "control_rate=0", env=job_env())  # fmt: skip
+    assert made["tasks"] == 2
+    store = LabelStore(db)
+    tasks = [store.task(t) for t in store.task_ids()]
+    assert sorted(t["prompt"] for t in tasks) == ["a digital clock", "a todo list"]
+    assert all(len(t["candidates"]) >= 2 and {c["source"] for c in t["candidates"]} == {"model:tiny"} for t in tasks)

@@ -4,6 +4,7 @@ Bradley-Terry, and the export. The ranking page itself: tests/integration/test_l
 import json
 import random
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -159,3 +160,18 @@ def test_the_api_answers_bad_requests_with_a_4xx_and_a_message(tmp_path, monkeyp
     ]:  # fmt: skip
         answer = getattr(client, method)(path, json=body, headers=headers)
         assert answer.status_code == status and message in answer.json()["error"]["message"], (path, answer.text)
+
+
+def test_labelers_submitting_at_once_lose_nothing(tmp_path):
+    store = LabelStore(tmp_path / "labels.sqlite")
+    tasks = store.add_tasks([(f"p{i}", [Candidate(reply(f"a{i}"), "m"), Candidate(reply(f"b{i}"), "m")])
+                             for i in range(10)])  # fmt: skip
+    labelers = [store.labeler(store.add_labeler(f"l{k}"))[0] for k in range(4)]
+
+    def label_all(labeler: int) -> None:
+        for task in tasks:
+            store.submit(labeler, task, ranking=[c["id"] for c in store.task(task)["candidates"]])
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(label_all, labelers))
+    assert len(store.labels()) == 40 and all(store.next_task(labeler) is None for labeler in labelers)
