@@ -2,10 +2,13 @@
 
 import socket
 import threading
+from contextlib import contextmanager
 
 import pytest
 
+from tests.render_pool import running_pool
 from tests.waiting import wait_until
+from uiray.config import RenderConfig
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -111,18 +114,21 @@ def test_hostile_pages_are_contained_and_bounded(pool, server):
         assert normal["dom"]["title"] == "Counter" and normal["blocked_requests"] == []
 
 
-def test_memory_bomb_is_killed_and_the_pool_serves_the_next_page(pool):
+def test_memory_bomb_is_killed_and_the_pool_serves_the_next_page():
     # Typed arrays live outside the V8 heap, so js_heap_mb does not stop this page: only the memory watchdog
     # does. The bomb stops growing at 2 GiB and then spins, so that a build without the watchdog fails this
-    # test (by load timeout) instead of taking the machine's memory.
+    # test (by load timeout) instead of taking the machine's memory. A pool of its own with a 15 s load timeout:
+    # with the module's 3 s, a loaded CI box timed the page out before it had filled 768 MB.
     bomb = "<script>const b = []; while (b.length < 32) b.push(new Uint8Array(2 ** 26).fill(1)); while (1);</script>"
-    killed = pool.killed
-    result = pool.run(pool.render(bomb))
-    assert not result["ok"] and result["error"].startswith("crashed"), result["error"]
-    assert pool.killed > killed
-    for _ in range(pool.cfg.pages):
-        normal = pool.run(pool.render(NORMAL))
-        assert normal["ok"] and normal["dom"]["title"] == "Counter"
+    cfg = RenderConfig(load_timeout_s=15, step_timeout_s=2, render_timeout_s=20, renderer_memory_mb=768)
+    with contextmanager(running_pool)(cfg) as pool:  # closed even when an assertion fails
+        killed = pool.killed
+        result = pool.run(pool.render(bomb))
+        assert not result["ok"] and result["error"].startswith("crashed"), result["error"]
+        assert pool.killed > killed
+        for _ in range(pool.cfg.pages):
+            normal = pool.run(pool.render(NORMAL))
+            assert normal["ok"] and normal["dom"]["title"] == "Counter"
 
 
 def test_file_urls_are_unreadable_and_listed_as_blocked(pool, tmp_path):
