@@ -80,17 +80,20 @@ class RayHead:
 
 
 def start_head(
-    num_cpus: int = 1, resources: str | None = None, dashboard: bool = True, timeout_s: float = 180
-) -> RayHead:
-    """`ray start --head` on free ports with its own temp dir and token; raises with Ray's output if it fails."""
+    num_cpus: int = 1, resources: str | None = None, dashboard: bool = True, timeout_s: float = 180,
+    ports: list[int] | None = None, args: tuple[str, ...] = (), env_vars: dict[str, str] | None = None,
+) -> RayHead:  # fmt: skip
+    """`ray start --head` on free ports with its own temp dir and token; raises with Ray's output if it fails.
+    `ports` (one per PORT_FLAGS, the GCS's first) when the caller needs the address before the start; `args` and
+    `env_vars` go to `ray start` as they are."""
     # Short and under /tmp: Ray's Unix sockets live below it and socket paths are limited to 107 bytes,
     # which pytest's tmp_path (/tmp/pytest-of-user/pytest-N/test_name0/) plus Ray's session dir exceeds.
     temp_dir = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
-    ports = free_ports(len(PORT_FLAGS))
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    ports = ports or free_ports(len(PORT_FLAGS))
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32), **(env_vars or {})}
     env.pop("RAY_ADDRESS", None)
     command = ["ray", "start", "--head", "--temp-dir", temp_dir, "--dashboard-host", "127.0.0.1",
-               "--num-cpus", str(num_cpus), "--disable-usage-stats"]  # fmt: skip
+               "--num-cpus", str(num_cpus), "--disable-usage-stats", *args]  # fmt: skip
     for flag, port in zip(PORT_FLAGS, ports, strict=True):
         command += [flag, str(port)]
     if resources:

@@ -12,17 +12,14 @@ count, which Ray advertises without looking for a device.
 """
 
 import json
-import os
-import secrets
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.ray_head import PORT_FLAGS, RayHead, free_ports
+from tests.ray_head import PORT_FLAGS, RayHead, free_ports, start_head
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -116,34 +113,16 @@ def fake_cluster_config(cluster: dict, gcs_address: str) -> dict:
 
 
 def start_autoscaling_head(cluster: dict, config_dir: Path) -> RayHead:
-    """`ray start --head` with the fake autoscaler, on free ports with its own temp dir and token."""
-    temp_dir = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths are limited
+    """`ray start --head` with the fake autoscaler (tests/ray_head.py: free ports, own temp dir and token)."""
     ports = free_ports(len(PORT_FLAGS))
-    address = f"127.0.0.1:{ports[0]}"
     config = config_dir / "fake_cluster.yaml"
-    config.write_text(yaml.safe_dump(fake_cluster_config(cluster, address)))
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
-    env.update(RAY_FAKE_CLUSTER="1", AUTOSCALER_UPDATE_INTERVAL_S="1")  # as AutoscalingCluster.start sets them
-    env.pop("RAY_ADDRESS", None)
+    config.write_text(yaml.safe_dump(fake_cluster_config(cluster, f"127.0.0.1:{ports[0]}")))
     head_cpus = cluster["available_node_types"][cluster["head_node_type"]]["resources"]["CPU"]
-    command = ["ray", "start", "--head", "--temp-dir", temp_dir, f"--autoscaling-config={config}",
-               "--num-cpus", str(head_cpus), "--object-store-memory", str(100 * MIB),
-               "--include-dashboard", "false", "--disable-usage-stats"]  # fmt: skip
-    for flag, port in zip(PORT_FLAGS, ports, strict=True):
-        command += [flag, str(port)]
-    start = subprocess.Popen(
-        command, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    head = RayHead(address, "", temp_dir, env, session=start.pid)
-    try:
-        output, _ = start.communicate(timeout=180)
-    except subprocess.TimeoutExpired:
-        start.kill()
-        output = "ray start timed out"
-    if start.returncode != 0:
-        head.stop()
-        raise RuntimeError(f"ray start failed:\n{output[-3000:]}")
-    return head
+    return start_head(
+        num_cpus=head_cpus, dashboard=False, ports=ports,
+        args=(f"--autoscaling-config={config}", "--object-store-memory", str(100 * MIB)),
+        env_vars={"RAY_FAKE_CLUSTER": "1", "AUTOSCALER_UPDATE_INTERVAL_S": "1"},  # as AutoscalingCluster.start
+    )  # fmt: skip
 
 
 def test_node_types_scale_up_from_zero_for_their_resources_and_back_down(tmp_path):
