@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import json
 import os
 import random
@@ -196,8 +197,4 @@ async def _json(request: Request) -> dict:
 
 def _page(reply: str) -> str:
     page = extract_html(reply)
-    return page.html if page else f"<pre>{_escape(reply)}</pre>"
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return page.html if page else f"<pre>{html.escape(reply)}</pre>"
